@@ -1,0 +1,25 @@
+"""GAN-based clustering behind the scikit-learn API."""
+
+from ._training import TrainingDivergedError
+from .clustergan import ClusterGANClustering
+
+__version__ = "0.1.0"
+
+__all__ = ["ClusterGANClustering", "TrainingDivergedError", "all_estimators"]
+
+
+def all_estimators():
+    """The public estimators of the package, for tests and tools.
+
+    Returns
+    -------
+    estimators : list of (name, class) tuples
+        Sorted by name, like :func:`sklearn.utils.all_estimators`.
+
+    Examples
+    --------
+    >>> from skgancluster import all_estimators
+    >>> [name for name, _ in all_estimators()][:1]
+    ['ClusterGANClustering']
+    """
+    return sorted([("ClusterGANClustering", ClusterGANClustering)])

@@ -1,0 +1,189 @@
+"""The one training driver every estimator runs.
+
+A method supplies its networks, optimizers and a ``_train_step(x_real, step)``
+that performs its updates on one real mini-batch and returns its losses as
+0-d tensors. This module owns everything around that: batches drawn on the
+device, losses accumulated on the device and read once per epoch, history,
+progress display, divergence checks, and keyboard interrupts.
+"""
+
+import copy
+import math
+import sys
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+__all__ = ["BatchSource", "TrainingDivergedError", "run_training"]
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Raised when a loss becomes NaN or infinite before any epoch completed."""
+
+
+class BatchSource:
+    """Real data served as scaled mini-batches on the training device.
+
+    Dense data is moved to the device once and batches are drawn by indexing
+    there; sparse data stays sparse on the host and only each mini-batch is
+    densified. Scaling is applied per batch, so no scaled copy of the whole
+    data set is ever made.
+
+    Parameters
+    ----------
+    X : ndarray or scipy CSR matrix of float32, shape (n_samples, n_features)
+    offset, scale : ndarray of shape (n_features,)
+        The learned input scaling ``(x - offset) / scale``.
+    device : torch.device
+    batch_size : int
+        Capped at ``n_samples``; the last incomplete batch of an epoch is
+        dropped (batch norm needs full batches), so every sample is seen with
+        probability ``1 - (n_samples mod batch_size) / n_samples`` per epoch.
+    """
+
+    def __init__(self, X, offset, scale, device, batch_size):
+        self.sparse = not isinstance(X, np.ndarray)
+        self.n_samples = X.shape[0]
+        self.batch_size = min(batch_size, self.n_samples)
+        self.device = device
+        self.offset = torch.as_tensor(offset, dtype=torch.float32, device=device)
+        self.inv_scale = 1.0 / torch.as_tensor(scale, dtype=torch.float32, device=device)
+        self.X = X if self.sparse else as_tensor_readonly(X).to(device)
+
+    @property
+    def batches_per_epoch(self):
+        return self.n_samples // self.batch_size
+
+    def scale(self, x):
+        return (x - self.offset) * self.inv_scale
+
+    def rows(self, index):
+        """Scaled rows ``index`` (a tensor on the device)."""
+        if self.sparse:
+            dense = self.X[index.cpu().numpy()].toarray()
+            return self.scale(torch.from_numpy(dense).to(self.device, non_blocking=True))
+        return self.scale(self.X[index])
+
+    def epoch(self, generator):
+        """Yield the mini-batches of one shuffled pass over the data."""
+        order = torch.randperm(self.n_samples, generator=generator, device=self.device)
+        for b in range(self.batches_per_epoch):
+            yield self.rows(order[b * self.batch_size:(b + 1) * self.batch_size])
+
+
+def as_tensor_readonly(X):
+    """A float32 tensor sharing memory with ``X``; we never write into it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(X)
+
+
+def _snapshot(estimator):
+    return {
+        "networks": copy.deepcopy(estimator.networks_.state_dict()),
+        "optimizers": {k: copy.deepcopy(o.state_dict()) for k, o in estimator.optimizers_.items()},
+        "attributes": copy.deepcopy(estimator._training_state()),
+    }
+
+
+def _restore(estimator, snapshot):
+    estimator.networks_.load_state_dict(snapshot["networks"])
+    for name, state in snapshot["optimizers"].items():
+        estimator.optimizers_[name].load_state_dict(state)
+    for name, value in snapshot["attributes"].items():
+        setattr(estimator, name, value)
+
+
+def run_training(estimator, source, n_epochs, generator):
+    """Train ``estimator`` for ``n_epochs`` passes over ``source``.
+
+    Returns the number of epochs completed. On a non-finite loss the networks
+    are restored to the end of the last finite epoch and training stops with a
+    warning; if no epoch of this fit completed, :class:`TrainingDivergedError`
+    is raised. On ``KeyboardInterrupt`` the last completed epoch is kept, a
+    warning says so, and ``fit`` finishes normally.
+    """
+    history = estimator.history_
+    first_epoch = estimator.n_iter_
+    step = estimator.n_steps_
+    snapshot = _snapshot(estimator)
+    estimator.networks_.train()
+    progress = _Progress(estimator.verbose, n_epochs)
+    done = 0
+    try:
+        for epoch in range(n_epochs):
+            started = time.perf_counter()
+            estimator._on_epoch_start(epoch, n_epochs)
+            sums, counts = {}, {}
+            for x_real in source.epoch(generator):
+                for name, value in estimator._train_step(x_real, step).items():
+                    sums[name] = sums[name] + value if name in sums else value
+                    counts[name] = counts.get(name, 0) + 1
+                step += 1
+            # The one host synchronisation of the epoch.
+            values = torch.stack([sums[k].float() for k in sums]).tolist() if sums else []
+            losses = {k: v / counts[k] for k, v in zip(sums, values)}
+            bad = [k for k, v in losses.items() if not math.isfinite(v)]
+            if bad:
+                _restore(estimator, snapshot)
+                message = (
+                    f"Training diverged at epoch {first_epoch + epoch + 1}: loss "
+                    f"{', '.join(repr(k) for k in bad)} is not finite. Lower "
+                    f"learning_rate (now {estimator.learning_rate!r})"
+                    + (" or scale the input (scaling='standard')" if estimator.scaling is None else "")
+                    + "."
+                )
+                if done == 0:
+                    raise TrainingDivergedError(message)
+                warnings.warn(message + f" Kept the state after epoch {first_epoch + done}.",
+                              ConvergenceWarning, stacklevel=3)
+                break
+            done += 1
+            estimator.n_steps_ = step
+            history.new_epoch()
+            history.record("epoch", first_epoch + done)
+            history.record("dur", time.perf_counter() - started)
+            for k, v in losses.items():
+                history.record(k, v)
+            estimator.n_iter_ = first_epoch + done
+            snapshot = _snapshot(estimator)
+            progress.update(first_epoch + done, losses)
+    except KeyboardInterrupt:
+        _restore(estimator, snapshot)
+        warnings.warn(
+            f"Training interrupted; keeping the state after epoch {estimator.n_iter_}.",
+            ConvergenceWarning, stacklevel=3,
+        )
+        if estimator.n_iter_ == 0:
+            raise
+    finally:
+        progress.close()
+        estimator.networks_.eval()
+    return done
+
+
+class _Progress:
+    """verbose=1: a progress bar with the latest losses; verbose=2: a line per epoch."""
+
+    def __init__(self, verbose, total):
+        self.verbose = verbose
+        self.bar = None
+        if verbose == 1:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, unit="epoch", file=sys.stderr, leave=True)
+
+    def update(self, epoch, losses):
+        text = {k: f"{v:.4g}" for k, v in losses.items()}
+        if self.bar is not None:
+            self.bar.set_postfix(text, refresh=False)
+            self.bar.update(1)
+        elif self.verbose >= 2:
+            print(f"epoch {epoch}: " + ", ".join(f"{k}={v}" for k, v in text.items()), flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,317 @@
+"""ClusterGAN (Mukherjee et al., AAAI 2019) as a scikit-learn clusterer."""
+
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.cluster import KMeans
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from ._base import BaseGANClustering
+from .losses import wgan_critic_loss
+from .nn import make_generator, make_trunk
+from .priors import MixedPrior
+
+__all__ = ["ClusterGANClustering"]
+
+
+class ClusterGANClustering(BaseGANClustering):
+    """ClusterGAN: clustering in the latent space of a GAN with an encoder.
+
+    The generator ``G`` maps ``z = (z_n, z_c)``, Gaussian noise next to a
+    one-hot cluster code, to data; a WGAN-GP critic ``D`` tells generated
+    from real samples; an encoder ``E`` maps data back to ``(z_n, z_c)``.
+    ``G`` and ``E`` are trained jointly on the cycle losses of the paper's
+    Algorithm 2, so each one-hot code comes to generate one cluster of the
+    data and the encoder recovers the code of a real sample.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters, i.e. of one-hot codes in the prior.
+    latent_dim : int, default=30
+        Dimension of the continuous part ``z_n`` (the paper: 30 for MNIST,
+        6 for its synthetic set).
+    sigma : float, default=0.1
+        Standard deviation of ``z_n``.
+    beta_n, beta_c : float, default=10
+        Weights of the cycle losses ``||z_n - E_n(G(z))||^2`` and
+        ``H(z_c, softmax E_c(G(z)))``.
+    image_shape : tuple of 3 ints or None, default=None
+        ``(channels, height, width)`` of images given as flat rows. Then the
+        networks are convolutional; otherwise MLPs.
+    hidden_units : tuple of int, default=(256, 256)
+        Hidden layers of the MLP networks; for images, only the last entry
+        is used, as the width of the fully connected layer.
+    conv_channels : tuple of int, default=(64, 128)
+        Channels of the stride-2 convolutions (images only).
+    max_iter : int, default=100
+        Number of epochs (passes over the data).
+    batch_size : int, default=64
+        Real samples per critic step.
+    learning_rate : float, default=1e-4
+        Adam step size for every network.
+    n_critic : int, default=5
+        Critic steps per generator step.
+    gp_weight : float, default=10
+        Weight of the WGAN-GP gradient penalty.
+    inference : {"encoder", "kmeans", "backprop"}, default="encoder"
+        How real samples are assigned: ``argmax softmax(E_c(x))``; K-means
+        on the whole embedding ``E(x)`` (fitted in ``fit``); or the paper's
+        Algorithm 1, decoding ``z`` by gradient descent through ``G`` from
+        each of the ``K`` one-hot codes (batched; slow).
+    scaling : {"auto", "standard", "minmax"} or None, default="auto"
+        Input scaling learned in ``fit``: "minmax" to [0, 1] with a sigmoid
+        generator output ("auto" for images, one range for all pixels),
+        "standard" per-feature standardisation with a linear output ("auto"
+        for flat data), or None.
+    device : str or torch.device, default="auto"
+        "auto" uses CUDA when available, else the CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seed for the weights, the prior and the batches; with an int, fits
+        on the CPU are exactly reproducible.
+    verbose : int, default=0
+        0 silent, 1 a progress bar with the losses, 2 a line per epoch.
+    warm_start : bool, default=False
+        When True, ``fit`` continues from the fitted state for ``max_iter``
+        more epochs.
+
+    Attributes
+    ----------
+    labels_, label_modes_, n_features_in_, feature_names_in_, n_iter_, \
+n_steps_, history_, networks_, device_, input_offset_, input_scale_
+        See :class:`~skgancluster._base.BaseGANClustering`. ``networks_``
+        holds "generator", "critic" and "encoder".
+    cluster_centers_ : ndarray of shape (n_clusters, latent_dim + n_clusters)
+        K-means centres in the embedding (``inference="kmeans"`` only).
+
+    Notes
+    -----
+    The paper's configuration is reachable by parameters: for MNIST,
+    ``image_shape=(1, 28, 28), hidden_units=(1024,), conv_channels=(64, 128),
+    learning_rate=1e-4, n_critic=5, batch_size=64, latent_dim=30`` and about
+    ``max_iter=32000`` epochs of 5000 samples to match its 500k generator
+    steps. Departures of the defaults are justified in ``doc/benchmarks.md``.
+
+    References
+    ----------
+    S. Mukherjee, H. Asnani, E. Lin, S. Kannan. ClusterGAN: Latent Space
+    Clustering in Generative Adversarial Networks. AAAI 2019.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from skgancluster import ClusterGANClustering
+    >>> X, y = make_blobs(n_samples=300, centers=3, random_state=0)
+    >>> est = ClusterGANClustering(n_clusters=3, max_iter=5, random_state=0)
+    >>> est.fit_predict(X).shape
+    (300,)
+    >>> X_new, labels = est.sample(4, cluster=0)
+    >>> X_new.shape
+    (4, 2)
+    """
+
+    _parameter_constraints = {
+        **BaseGANClustering._parameter_constraints,
+        "latent_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "sigma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "beta_n": [Interval(numbers.Real, 0, None, closed="left")],
+        "beta_c": [Interval(numbers.Real, 0, None, closed="left")],
+        "n_critic": [Interval(numbers.Integral, 1, None, closed="left")],
+        "gp_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "inference": [StrOptions({"encoder", "kmeans", "backprop"})],
+    }
+
+    # Backprop decoding (Algorithm 1): Adam steps, step size, weight of
+    # ||z_n||^2, and rows decoded together (each with K restarts).
+    _backprop_steps = 100
+    _backprop_lr = 0.05
+    _backprop_lambda = 0.1
+    _backprop_chunk = 256
+
+    def __init__(self, n_clusters=8, *, latent_dim=30, sigma=0.1, beta_n=10.0, beta_c=10.0,
+                 image_shape=None, hidden_units=(256, 256), conv_channels=(64, 128),
+                 max_iter=100, batch_size=64, learning_rate=1e-4, n_critic=5, gp_weight=10.0,
+                 inference="encoder", scaling="auto", device="auto", random_state=None,
+                 verbose=0, warm_start=False):
+        self.n_clusters = n_clusters
+        self.latent_dim = latent_dim
+        self.sigma = sigma
+        self.beta_n = beta_n
+        self.beta_c = beta_c
+        self.image_shape = image_shape
+        self.hidden_units = hidden_units
+        self.conv_channels = conv_channels
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.n_critic = n_critic
+        self.gp_weight = gp_weight
+        self.inference = inference
+        self.scaling = scaling
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # --------------------------------------------------------------- networks
+    def _build_networks(self, n_features):
+        self.prior_ = MixedPrior(self.latent_dim, self.n_clusters, self.sigma)
+        shapes = dict(image_shape=self._image_shape, hidden_units=self._hidden_units,
+                      conv_channels=self._conv_channels)
+        return nn.ModuleDict({
+            "generator": make_generator(self.prior_.dim, n_features, out_activation=self._generator_output(),
+                                        **shapes),
+            "critic": make_trunk(n_features, 1, **shapes),
+            "encoder": make_trunk(n_features, self.prior_.dim, norm="batch", **shapes),
+        })
+
+    def _make_optimizers(self):
+        nets, betas = self.networks_, (0.5, 0.9)
+        return {
+            "critic": torch.optim.Adam(nets["critic"].parameters(), self.learning_rate, betas=betas),
+            # G and E are updated together on one loss (Algorithm 2).
+            "generator": torch.optim.Adam([*nets["generator"].parameters(), *nets["encoder"].parameters()],
+                                          self.learning_rate, betas=betas),
+        }
+
+    # --------------------------------------------------------------- training
+    def _train_step(self, x_real, step):
+        nets, gen, device = self.networks_, self._generator, x_real.device
+        generator, critic, encoder = nets["generator"], nets["critic"], nets["encoder"]
+        n = x_real.shape[0]
+
+        z, _, _ = self.prior_.sample(n, gen, device)
+        with torch.no_grad():
+            x_fake = generator(z)
+        critic_loss, wasserstein = wgan_critic_loss(critic, x_real, x_fake, self.gp_weight, gen)
+        self.optimizers_["critic"].zero_grad(set_to_none=True)
+        critic_loss.backward()
+        self.optimizers_["critic"].step()
+        losses = {"critic": critic_loss.detach(), "wasserstein": wasserstein}
+
+        if (step + 1) % self.n_critic == 0:
+            z, z_n, clusters = self.prior_.sample(n, gen, device)
+            x_fake = generator(z)
+            critic.requires_grad_(False)  # no critic gradients from the G/E loss
+            adversarial = -critic(x_fake).mean()
+            critic.requires_grad_(True)
+            code = encoder(x_fake)
+            cycle_n = (code[:, :self.latent_dim] - z_n).square().sum(1).mean()
+            cycle_c = F.cross_entropy(code[:, self.latent_dim:], clusters)
+            loss = adversarial + self.beta_n * cycle_n + self.beta_c * cycle_c
+            self.optimizers_["generator"].zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizers_["generator"].step()
+            losses.update(generator=adversarial.detach(), cycle_n=cycle_n.detach(), cycle_c=cycle_c.detach())
+        return losses
+
+    # -------------------------------------------------------------- inference
+    def _embed(self, x):
+        code = self.networks_["encoder"](x)
+        return torch.cat([code[:, :self.latent_dim], code[:, self.latent_dim:].softmax(1)], 1)
+
+    def _mode_proba(self, x):
+        if self.inference == "backprop":
+            return self._backprop_decode(x)
+        return self.networks_["encoder"](x)[:, self.latent_dim:].softmax(1)
+
+    def _backprop_decode(self, x):
+        """The paper's Algorithm 1, batched over rows and the K restarts.
+
+        Returns a one-hot assignment to the restart (mode) with the lowest
+        final ``L1(G(z), x) + lambda ||z_n||^2``.
+        """
+        generator, K, clip = self.networks_["generator"], self.n_clusters, 6 * self.sigma
+        seed_gen = torch.Generator(x.device).manual_seed(0)  # same answer for the same row
+        codes = torch.eye(K, device=x.device)
+        out = []
+        with torch.inference_mode(False), torch.enable_grad():
+            for chunk in x.split(self._backprop_chunk):
+                target = chunk.clone().repeat_interleave(K, 0)
+                z_c = codes.repeat(chunk.shape[0], 1)
+                z_n = self.prior_.sample_noise(target.shape[0], seed_gen, x.device).requires_grad_(True)
+                adam = torch.optim.Adam([z_n], lr=self._backprop_lr)
+                for _ in range(self._backprop_steps):
+                    err = self._decode_loss(generator, z_n, z_c, target)
+                    (z_n.grad,) = torch.autograd.grad(err.sum(), z_n)
+                    adam.step()
+                    with torch.no_grad():
+                        z_n.clamp_(-clip, clip)
+                with torch.no_grad():
+                    best = self._decode_loss(generator, z_n, z_c, target).view(-1, K).argmin(1)
+                out.append(F.one_hot(best, K).float())
+        return torch.cat(out)
+
+    def _decode_loss(self, generator, z_n, z_c, target):
+        x_hat = generator(torch.cat([z_n, z_c], 1))
+        return (x_hat - target).abs().mean(1) + self._backprop_lambda * z_n.square().sum(1)
+
+    def _fit_labels(self, X):
+        if self.inference != "kmeans":
+            return super()._fit_labels(X)
+        embedding = self._map_batches(X, self._embed)
+        kmeans = KMeans(self.n_clusters, n_init=10, random_state=self._seed()).fit(embedding)
+        self.cluster_centers_ = kmeans.cluster_centers_
+        # Each K-means cluster draws samples from the generator mode most of its members encode to.
+        modes = embedding[:, self.latent_dim:].argmax(1)
+        self.label_modes_ = np.array([np.bincount(modes[kmeans.labels_ == k], minlength=self.n_clusters).argmax()
+                                      for k in range(self.n_clusters)])
+        return kmeans.labels_.astype(np.int64)
+
+    def predict(self, X):
+        if self.inference != "kmeans":
+            return super().predict(X)
+        X = self._check_fitted_X(X)
+        embedding = self._map_batches(X, self._embed)
+        distances = ((embedding[:, None, :] - self.cluster_centers_[None]) ** 2).sum(-1)
+        return distances.argmin(1)
+
+    predict.__doc__ = BaseGANClustering.predict.__doc__
+
+    def predict_proba(self, X):
+        if self.inference == "kmeans":
+            raise AttributeError("predict_proba is not available with inference='kmeans'.")
+        return super().predict_proba(X)
+
+    predict_proba.__doc__ = BaseGANClustering.predict_proba.__doc__
+
+    # ------------------------------------------------------------- generation
+    def interpolate(self, cluster_a, cluster_b, n_steps=10):
+        """Generate along the line between two clusters' codes.
+
+        With one draw of ``z_n``, ``z = (z_n, mu e_a + (1 - mu) e_b)`` for
+        ``mu`` going from 1 to 0, as in the paper's interpolation figures.
+
+        Parameters
+        ----------
+        cluster_a, cluster_b : int
+            Labels of the two clusters (as in ``labels_``).
+        n_steps : int, default=10
+            Number of points, both ends included.
+
+        Returns
+        -------
+        X : ndarray of shape (n_steps, n_features)
+            Generated samples in the scale of the training data.
+        """
+        check_is_fitted(self, "networks_")
+        a = self.label_modes_[self._check_cluster(cluster_a, "cluster_a")]
+        b = self.label_modes_[self._check_cluster(cluster_b, "cluster_b")]
+        if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral) or n_steps < 2:
+            raise ValueError(f"n_steps must be an int >= 2, got {n_steps!r}.")
+        device = self.device_
+        seed = int(np.random.RandomState(self._seed()).randint(2**31 - 1)) if self.random_state is not None else None
+        gen = torch.Generator(device)
+        gen.manual_seed(seed) if seed is not None else gen.seed()
+        mu = torch.linspace(1, 0, n_steps, device=device)[:, None]
+        eye = torch.eye(self.n_clusters, device=device)
+        z_c = mu * eye[a] + (1 - mu) * eye[b]
+        z_n = self.prior_.sample_noise(1, gen, device).expand(n_steps, -1)
+        self.networks_.eval()
+        with torch.inference_mode():
+            x = self.networks_["generator"](self.prior_.compose(z_n, z_c))
+        return self._inverse_scale(x)

@@ -1,0 +1,34 @@
+"""Loss terms shared by several methods."""
+
+import torch
+
+__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy"]
+
+
+def gradient_penalty(critic, real, fake, generator):
+    """WGAN-GP term ``mean((||grad critic(x_hat)||_2 - 1)^2)``.
+
+    ``x_hat`` is uniform on the segment between each real and generated
+    sample (rows are paired in order).
+    """
+    eps = torch.rand(real.shape[0], 1, device=real.device, dtype=real.dtype, generator=generator)
+    x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return (grad.norm(2, dim=1) - 1).square().mean()
+
+
+def wgan_critic_loss(critic, real, fake, gp_weight, generator):
+    """WGAN-GP critic loss and the Wasserstein estimate ``E D(x) - E D(G(z))``."""
+    wasserstein = critic(real).mean() - critic(fake).mean()
+    loss = -wasserstein + gp_weight * gradient_penalty(critic, real, fake, generator)
+    return loss, wasserstein.detach()
+
+
+def entropy(probs, dim=-1, eps=1e-8):
+    """Shannon entropy of each distribution along ``dim``."""
+    return -(probs * (probs + eps).log()).sum(dim)
+
+
+def marginal_entropy(probs, eps=1e-8):
+    """Entropy of the batch-average distribution ``H(mean_i p_i)``."""
+    return entropy(probs.mean(0), eps=eps)
