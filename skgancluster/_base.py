@@ -21,7 +21,7 @@ and optionally ``_on_epoch_start`` (schedules), ``_fit_labels`` (another
 inference rule) and ``_training_state`` (attributes a schedule changes).
 """
 
-import io
+import copy
 import json
 import numbers
 import warnings
@@ -454,7 +454,7 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
             # Modules and optimizer states travel on the CPU, so a model fitted
             # on CUDA unpickles on a machine without it.
             if self.device_.type != "cpu":
-                state["networks_"] = _cpu_copy(self.networks_)
+                state["networks_"] = copy.deepcopy(self.networks_).cpu()
             state["optimizers_"] = {k: _tensors_to_cpu(o.state_dict()) for k, o in self.optimizers_.items()}
             state["device_"] = str(self.device_)
         return state
@@ -560,10 +560,3 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _cpu_copy(module):
-    buffer = io.BytesIO()
-    torch.save(module, buffer)
-    buffer.seek(0)
-    return torch.load(buffer, map_location="cpu", weights_only=False)
