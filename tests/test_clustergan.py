@@ -1,0 +1,121 @@
+"""ClusterGANClustering: quality on data with known structure and its own API."""
+
+import pickle
+import time
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_blobs
+
+from skgancluster import ClusterGANClustering
+from skgancluster.datasets import make_clustergan_synthetic
+from skgancluster.metrics import cluster_accuracy
+
+FAST = dict(hidden_units=(64, 64), max_iter=15, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=600, centers=3, n_features=5, cluster_std=1.0, random_state=0)
+    return X * 1000.0 + 50.0, y  # a scale far from the networks' own
+
+
+@pytest.fixture(scope="module")
+def fitted(blobs):
+    X, _ = blobs
+    return ClusterGANClustering(n_clusters=3, **FAST).fit(X)
+
+
+def test_synthetic_set_small_version():
+    """A smaller version of the issue's bar (ACC >= 0.97 on 10,000 x 100)."""
+    X, y = make_clustergan_synthetic(n_samples=3000, random_state=0)
+    started = time.perf_counter()
+    est = ClusterGANClustering(n_clusters=4, max_iter=15, random_state=0).fit(X)
+    assert time.perf_counter() - started < 90  # ~15 s on an idle 2-core machine
+    assert cluster_accuracy(y, est.labels_) >= 0.95
+
+
+def test_blobs_are_found_whatever_their_scale(blobs, fitted):
+    X, y = blobs
+    assert cluster_accuracy(y, fitted.labels_) >= 0.95
+    np.testing.assert_array_equal(fitted.predict(X), fitted.labels_)
+
+
+def test_predict_proba_and_transform(blobs, fitted):
+    X, _ = blobs
+    proba = fitted.predict_proba(X[:50])
+    assert proba.shape == (50, len(fitted.label_modes_))
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(proba.argmax(1), fitted.labels_[:50])
+    embedding = fitted.transform(X[:50])
+    assert embedding.shape == (50, fitted.latent_dim + fitted.n_clusters)
+
+
+def test_sample_follows_labels_and_original_scale(blobs, fitted):
+    X, y = blobs
+    for k in range(3):
+        samples, labels = fitted.sample(40, cluster=k)
+        assert samples.shape == (40, X.shape[1]) and (labels == k).all()
+        # Generated points of cluster k land in cluster k, in the data's own scale.
+        assert (fitted.predict(samples) == k).mean() >= 0.9
+        centre = X[fitted.labels_ == k].mean(0)
+        assert np.linalg.norm(samples.mean(0) - centre) < 0.5 * np.linalg.norm(X.std(0))
+    _, labels = fitted.sample(300)
+    assert set(np.unique(labels)) == {0, 1, 2}
+    with pytest.raises(ValueError, match="cluster must be an int"):
+        fitted.sample(2, cluster=3)
+
+
+def test_interpolate_goes_from_one_cluster_to_the_other(fitted):
+    path = fitted.interpolate(0, 2, n_steps=7)
+    assert path.shape == (7, 5)
+    ends = fitted.predict(path[[0, -1]])
+    assert ends.tolist() == [0, 2]
+    with pytest.raises(ValueError, match="n_steps"):
+        fitted.interpolate(0, 1, n_steps=1)
+
+
+def test_kmeans_and_backprop_inference(blobs):
+    X, y = blobs
+    for inference in ("kmeans", "backprop"):
+        est = ClusterGANClustering(n_clusters=3, inference=inference, **FAST).fit(X)
+        assert cluster_accuracy(y, est.labels_) >= 0.9, inference
+        np.testing.assert_array_equal(est.predict(X), est.labels_)
+
+
+def test_conv_networks_for_an_odd_image_size():
+    """Images of 2 kinds (horizontal vs vertical bar), 1x13x11, not a power of two."""
+    rng = np.random.RandomState(0)
+    n = 300
+    y = rng.randint(2, size=n)
+    images = rng.uniform(0, 30, size=(n, 13, 11))
+    pos = rng.randint(3, 8, size=n)
+    for i in range(n):
+        if y[i]:
+            images[i, pos[i], :] = 255
+        else:
+            images[i, :, pos[i]] = 255
+    X = images.reshape(n, -1)
+    est = ClusterGANClustering(n_clusters=2, image_shape=(1, 13, 11), conv_channels=(8, 16),
+                               hidden_units=(64,), max_iter=10, random_state=0).fit(X)
+    assert cluster_accuracy(y, est.labels_) >= 0.9
+    samples, _ = est.sample(5)
+    assert samples.shape == (5, 143)
+    assert samples.min() >= -1e-6 and samples.max() <= 255 + 1e-3  # min-max scaling inverted
+
+
+def test_same_seed_same_labels_and_pickle(blobs, fitted):
+    X, _ = blobs
+    again = ClusterGANClustering(n_clusters=3, **FAST).fit(X)
+    np.testing.assert_array_equal(again.labels_, fitted.labels_)
+    clone = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(clone.predict(X), fitted.predict(X))
+    np.testing.assert_array_equal(clone.sample(5)[0], fitted.sample(5)[0])
+
+
+def test_history_is_per_epoch_on_the_cpu(fitted):
+    assert len(fitted.history_) == fitted.n_iter_ == FAST["max_iter"]
+    critic = fitted.history_[:, "critic"]
+    assert all(isinstance(v, float) and np.isfinite(v) for v in critic)
+    assert not any(torch.is_tensor(v) for row in fitted.history_ for v in row.values())
