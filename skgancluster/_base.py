@@ -195,11 +195,27 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
             self._image_shape = shape
 
     def _validate_X(self, X, reset):
-        X = validate_data(
-            self, X, reset=reset, accept_sparse="csr", dtype=[np.float32, np.float64],
-            ensure_min_samples=1,
-        )
+        try:
+            X = validate_data(
+                self, X, reset=reset, accept_sparse="csr", dtype=[np.float32, np.float64],
+                ensure_min_samples=1,
+            )
+        except (ValueError, TypeError) as exc:
+            if "could not convert" not in str(exc) and "argument must be" not in str(exc):
+                raise
+            raise ValueError(
+                f"X must hold numbers only, but it holds strings or other non-numeric "
+                f"values ({exc}). Encode them as numbers first, e.g. with "
+                "sklearn.preprocessing.OneHotEncoder."
+            ) from exc
         # One working precision: float64 input gives the same result as float32.
+        # Values beyond float32's range would silently become infinite.
+        values = X.data if sp.issparse(X) else X
+        if X.dtype == np.float64 and values.size and np.abs(values).max() > np.finfo(np.float32).max:
+            raise ValueError(
+                f"X contains values too large for float32 (largest magnitude "
+                f"{np.abs(values).max():.3g} > {np.finfo(np.float32).max:.3g}); rescale X first."
+            )
         return X.astype(np.float32, copy=False)
 
     # --------------------------------------------------------------- scaling
