@@ -302,9 +302,21 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
             try:
                 run_training(self, source, self.max_iter, generator)
                 self.labels_ = self._fit_labels(X)
+            except BaseException:
+                # A fresh fit that failed (diverged or interrupted before its
+                # first epoch) leaves the estimator unfitted, not half fitted;
+                # a warm fit was rolled back to its previous fitted state.
+                if not warm:
+                    self._forget_fit()
+                raise
             finally:
                 del self._source, self._generator
         return self
+
+    def _forget_fit(self):
+        """Remove every fitted attribute (public names ending in ``_``)."""
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)
 
     def fit_predict(self, X, y=None):
         """Fit on ``X`` and return the cluster of each sample (``labels_``).
@@ -328,6 +340,13 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         if self.random_state is None:
             return int(np.random.default_rng().integers(2**31 - 1))
         return int(check_random_state(self.random_state).randint(2**31 - 1))
+
+    def _rng(self):
+        """A numpy RandomState for ``random_state``; with None, a fresh one
+        (not numpy's global state, which the caller owns)."""
+        if self.random_state is None:
+            return np.random.RandomState(self._seed())
+        return check_random_state(self.random_state)
 
     # ------------------------------------------------------------- inference
     def _map_batches(self, X, fn):
@@ -450,7 +469,7 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         check_is_fitted(self, "networks_")
         if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
-        rng = check_random_state(self.random_state)
+        rng = self._rng()
         if cluster is None:
             labels = rng.choice(len(self.label_modes_), size=n_samples, p=self._label_weights())
         else:
