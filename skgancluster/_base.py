@@ -24,6 +24,7 @@ inference rule) and ``_training_state`` (attributes a schedule changes).
 import copy
 import json
 import numbers
+import pickle
 import warnings
 from abc import ABCMeta, abstractmethod
 
@@ -76,6 +77,40 @@ def _tensors_to_cpu(obj):
         return {k: _tensors_to_cpu(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return type(obj)(_tensors_to_cpu(v) for v in obj)
+    return obj
+
+
+def _on_device(obj, device, depth=0):
+    """``obj`` with every tensor and module in it on ``device``.
+
+    Walks dicts, lists, tuples and the ``__dict__`` of plain objects (such as
+    a prior holding its weights) a few levels deep. Returns ``obj`` itself
+    when nothing needs to move, otherwise a copy: ``obj`` is never changed.
+    """
+    if torch.is_tensor(obj):
+        return obj if obj.device == device else obj.detach().to(device)
+    if isinstance(obj, torch.nn.Module):
+        tensors = [*obj.parameters(), *obj.buffers()]
+        return obj if all(t.device == device for t in tensors) else copy.deepcopy(obj).to(device)
+    if depth > 3 or isinstance(obj, (str, bytes, numbers.Number, np.ndarray, type)) or obj is None:
+        return obj
+    if isinstance(obj, dict):
+        items = {k: _on_device(v, device, depth + 1) for k, v in obj.items()}
+        if all(items[k] is v for k, v in obj.items()):
+            return obj
+        new = copy.copy(obj)
+        new.update(items)
+        return new
+    if type(obj) in (list, tuple):
+        items = [_on_device(v, device, depth + 1) for v in obj]
+        return obj if all(a is b for a, b in zip(items, obj)) else type(obj)(items)
+    if hasattr(obj, "__dict__") and not callable(obj):
+        items = {k: _on_device(v, device, depth + 1) for k, v in vars(obj).items()}
+        if all(items[k] is v for k, v in vars(obj).items()):
+            return obj
+        new = copy.copy(obj)
+        vars(new).update(items)
+        return new
     return obj
 
 
@@ -486,10 +521,11 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
     def __getstate__(self):
         state = super().__getstate__()
         if "networks_" in state:
-            # Modules and optimizer states travel on the CPU, so a model fitted
-            # on CUDA unpickles on a machine without it.
-            if self.device_.type != "cpu":
-                state["networks_"] = copy.deepcopy(self.networks_).cpu()
+            # Modules, optimizer states and any other tensor (a prior's
+            # weights, ...) travel on the CPU, so a model fitted on CUDA
+            # unpickles on a machine without it.
+            cpu = torch.device("cpu")
+            state = {k: _on_device(v, cpu) if k != "optimizers_" else v for k, v in state.items()}
             state["optimizers_"] = {k: _tensors_to_cpu(o.state_dict()) for k, o in self.optimizers_.items()}
             state["device_"] = str(self.device_)
         return state
@@ -505,6 +541,9 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
             device = torch.device("cpu")
         self.device_ = device
         self.networks_.to(device)
+        for name, value in list(vars(self).items()):
+            if name not in ("networks_", "optimizers_", "device_"):
+                setattr(self, name, _on_device(value, device))
         self.optimizers_ = self._make_optimizers()
         for name, opt_state in optimizer_states.items():
             self.optimizers_[name].load_state_dict(opt_state)
@@ -565,7 +604,14 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
             Fitted, on CUDA if it was saved from CUDA and CUDA is available,
             else on the CPU.
         """
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as exc:
+            raise ValueError(
+                f"{path!r} cannot be loaded safely: it is not a file written by "
+                "skgancluster's save(), or it holds objects other than tensors and "
+                f"plain data, which load() refuses to unpickle. ({exc})"
+            ) from exc
         if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
             raise ValueError(f"{path!r} is not a file written by skgancluster's save().")
         if payload["class"] != cls.__name__:
@@ -576,6 +622,8 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
                 params[name] = tuple(params[name])
         est = cls(**params)
         for name, value in payload["fitted"].items():
+            if not (name.isidentifier() and name.endswith("_") and not name.startswith("_")):
+                raise ValueError(f"{path!r} holds {name!r}, which is not a fitted attribute.")
             if name == "history_":
                 value = History(json.loads(value))
             elif torch.is_tensor(value):
