@@ -238,7 +238,8 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         except (ValueError, TypeError) as exc:
             if "could not convert" not in str(exc) and "argument must be" not in str(exc):
                 raise
-            raise ValueError(
+            # Keep the kind of error (TypeError for objects such as dicts).
+            raise type(exc)(
                 f"X must hold numbers only, but it holds strings or other non-numeric "
                 f"values ({exc}). Encode them as numbers first, e.g. with "
                 "sklearn.preprocessing.OneHotEncoder."
