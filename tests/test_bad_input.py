@@ -6,6 +6,7 @@ exception type, a regex the message must match). Nothing is silently fixed.
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 
 from conftest import make_fast
@@ -25,6 +26,8 @@ FIT_CASES = [
     ("nan", _with(np.nan), {}, ValueError, "NaN"),
     ("inf", _with(np.inf), {}, ValueError, "infinity"),
     ("-inf", _with(-np.inf), {}, ValueError, "infinity"),
+    ("sparse nan", sp.csr_matrix(_with(np.nan)), {}, ValueError, "NaN"),
+    ("sparse inf", sp.csr_matrix(_with(np.inf)), {}, ValueError, "infinity"),
     ("empty", np.empty((0, 4)), {}, ValueError, "0 sample"),
     ("no features", np.empty((30, 0)), {}, ValueError, "0 feature"),
     ("1-D", X_GOOD[:, 0], {}, ValueError, "Expected 2D array, got 1D array"),
@@ -94,6 +97,8 @@ PREDICT_CASES = [
     ("too many features", np.hstack([X_GOOD, X_GOOD]), ValueError, "X has 8 features, but .* is expecting 4"),
     ("nan", _with(np.nan), ValueError, "NaN"),
     ("inf", _with(np.inf), ValueError, "infinity"),
+    ("sparse nan", sp.csr_matrix(_with(np.nan)), ValueError, "NaN"),
+    ("sparse wrong feature count", sp.csr_matrix(X_GOOD[:, :3]), ValueError, "X has 3 features"),
     ("empty", np.empty((0, 4)), ValueError, "0 sample"),
     ("1-D", X_GOOD[0], ValueError, "Expected 2D array, got 1D array"),
     ("3-D", X_GOOD.reshape(30, 2, 2), ValueError, "dim 3"),

@@ -239,3 +239,15 @@ def test_load_refuses_foreign_files(estimator_class, tmp_path):
     path.write_bytes(b"not a torch file at all")
     with pytest.raises(Exception):
         estimator_class.load(path)
+
+
+def test_image_estimator_round_trips(estimator_class, tmp_path):
+    if "image_shape" not in estimator_class().get_params():
+        pytest.skip("no image_shape parameter")
+    X = np.random.RandomState(0).randint(0, 256, (40, 16)).astype(np.float32)  # raw 4x4 pixels
+    est = make_fast(estimator_class, max_iter=1, n_clusters=2, image_shape=(1, 4, 4)).fit(X)
+    est.save(tmp_path / "m.pt")
+    for copied in (_pickle(est), copy.deepcopy(est), estimator_class.load(tmp_path / "m.pt")):
+        _assert_same_outputs(est, copied, X)
+    X_new, _ = est.sample(3)
+    assert X_new.min() >= X.min() - 1e-3 and X_new.max() <= X.max() + 1e-3  # back in pixel scale

@@ -7,6 +7,7 @@ so that the list never goes stale.
 """
 
 import pytest
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.utils.estimator_checks import (
     check_dont_overwrite_parameters,
     check_fit1d,
@@ -17,6 +18,7 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
+import skgancluster
 from conftest import ESTIMATORS, ESTIMATOR_IDS, fast_params, make_fast
 
 
@@ -71,3 +73,19 @@ def test_one_cluster_checks_with_two_clusters(cls, check):
     shim = _at_least_two_clusters(cls)
     estimator = shim(**fast_params(cls))
     check(cls.__name__, estimator)
+
+
+def test_registry_lists_public_estimators():
+    names = [name for name, _ in skgancluster.all_estimators()]
+    assert names == sorted(names) and len(set(names)) == len(names) and names
+    for name, cls in skgancluster.all_estimators():
+        assert cls.__name__ == name and getattr(skgancluster, name) is cls and name in skgancluster.__all__
+        # sklearn's mixin order
+        mro = cls.__mro__
+        assert mro.index(ClusterMixin) < mro.index(TransformerMixin) < mro.index(BaseEstimator)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=ESTIMATOR_IDS)
+def test_expected_failures_carry_reasons(cls):
+    for check, reason in cls()._expected_failed_checks().items():
+        assert check.startswith("check_") and isinstance(reason, str) and len(reason) > 20
