@@ -152,7 +152,8 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         "hidden_units": [tuple, list],
         "conv_channels": [tuple, list],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        # >= 2: batch normalisation (and a GAN) cannot train on single rows.
+        "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "scaling": [StrOptions({"auto", "standard", "minmax"}), None],
         "device": [str, torch.device],

@@ -48,6 +48,7 @@ FIT_CASES = [
     ("n_clusters=None", X_GOOD, {"n_clusters": None}, ValueError, "'n_clusters' parameter.*Got None "),
     ("batch_size=0", X_GOOD, {"batch_size": 0}, ValueError, "'batch_size' parameter.*Got 0 "),
     ("batch_size=-1", X_GOOD, {"batch_size": -1}, ValueError, "'batch_size' parameter.*Got -1 "),
+    ("batch_size=1", X_GOOD, {"batch_size": 1}, ValueError, r"'batch_size' parameter.*\[2, inf\).*Got 1 "),
     ("batch_size=2.5", X_GOOD, {"batch_size": 2.5}, ValueError, "'batch_size' parameter.*Got 2.5 "),
     ("max_iter=0", X_GOOD, {"max_iter": 0}, ValueError, "'max_iter' parameter.*Got 0 "),
     ("max_iter=-5", X_GOOD, {"max_iter": -5}, ValueError, "'max_iter' parameter.*Got -5 "),

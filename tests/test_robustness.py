@@ -82,6 +82,18 @@ def test_divergence_in_first_epoch_raises_and_leaves_unfitted(estimator_class, b
         est.predict(X)
 
 
+def test_divergence_in_warm_fit_keeps_previous_model(estimator_class, blobs):
+    X, _ = blobs
+    est = make_fast(estimator_class, max_iter=1, warm_start=True).fit(X)
+    before, n_iter = est.predict(X), est.n_iter_
+    _nan_after(est, 0)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        est.fit(X)
+    del est._train_step
+    assert est.n_iter_ == n_iter and len(est.history_) == n_iter
+    np.testing.assert_array_equal(est.predict(X), before)
+
+
 # ------------------------------------------------------------- awkward data
 def _constant_features(X):
     X = X.copy()
