@@ -52,7 +52,7 @@ class ClusterGANClustering(BaseGANClustering):
     max_iter : int, default=100
         Number of epochs (passes over the data).
     batch_size : int, default=64
-        Real samples per critic step.
+        Real samples per critic step (at least 2; capped at ``n_samples``).
     learning_rate : float, default=1e-4
         Adam step size for every network.
     n_critic : int, default=5
