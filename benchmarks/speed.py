@@ -188,15 +188,15 @@ def train_ours(est, X, n_epochs=1, autocast=None):
     generator = torch.Generator(device).manual_seed(1)
     est._generator, est._source = generator, source
     sync(device)
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), time.process_time()
     try:
         with autocast or _nullcontext():
             run_training(est, source, n_epochs, generator)
         sync(device)
     finally:
         del est._generator, est._source
-    elapsed = time.perf_counter() - started
-    return n_epochs * source.batches_per_epoch, elapsed
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    return n_epochs * source.batches_per_epoch, elapsed, cpu
 
 
 class _nullcontext:
@@ -221,7 +221,7 @@ def train_straightforward(est, X, n_epochs=1):
     est.networks_.train()
     step, sums = est.n_steps_, {}
     sync(device)
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), time.process_time()
     try:
         for _ in range(n_epochs):
             for (x,) in loader:
@@ -233,24 +233,25 @@ def train_straightforward(est, X, n_epochs=1):
     finally:
         del est._generator
         est.networks_.eval()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu0
     steps = step - est.n_steps_
     est.n_steps_ = step
-    return steps, elapsed
+    return steps, elapsed, cpu
 
 
 def calibrate(est, kind, target_s):
     """Batches per timed window so that it lasts about ``target_s`` seconds."""
     X = make_data(kind, 8 * est.batch_size, seed=2)
-    steps, dt = train_ours(est, X)
+    steps, dt, _ = train_ours(est, X)
     per_step = dt / max(steps, 1)
     return int(min(max(target_s / per_step, 8), 5000))
 
 
 def timed_round(fn, est, X):
-    steps, dt = fn(est, X)
+    """(real samples/s, generator steps/s, real samples per CPU-second of this process)."""
+    steps, dt, cpu = fn(est, X)
     bs = min(est.batch_size, len(X))
-    return steps * bs / dt, gen_steps(est, steps) / dt
+    return steps * bs / dt, gen_steps(est, steps) / dt, steps * bs / max(cpu, 1e-9)
 
 
 def predict_rate(est, kind, n):
@@ -300,7 +301,9 @@ def section_training(out, device, args):
     out += [f"Median over {args.rounds} interleaved rounds of a ~{args.seconds:g} s window each. "
             "'ours' = `run_training` (the loop `fit` runs, incl. its per-epoch snapshot); "
             "'straightforward' = DataLoader + host batch transfer + `.item()` per step, same "
-            "networks, `_train_step`, batch and critic ratio. Gain = ours / straightforward.", ""]
+            "networks, `_train_step`, batch and critic ratio. Gain = ours / straightforward. "
+            "samples/CPU-s divides by the CPU time of this process (user+sys, all its threads): "
+            "less sensitive to other load on a shared machine than wall-clock rates.", ""]
     rows = []
     for name, cls in all_estimators():
         variants = [(label, cls, kind, params) for label, (kind, params) in configs_for(name, cls).items()]
@@ -318,13 +321,17 @@ def section_training(out, device, args):
             o_s = statistics.median(r[0] for r in ours)
             o_g = statistics.median(r[1] for r in ours)
             b_s = statistics.median(r[0] for r in base)
+            o_c = statistics.median(r[2] for r in ours)
+            b_c = statistics.median(r[2] for r in base)
             pr = predict_rate(est, kind, args.n_predict)
             rows.append([name, label, est.batch_size, getattr(est, "n_critic", "-"), fmt(o_s), fmt(o_g),
-                         fmt(b_s), f"{o_s / b_s:.2f}x", fmt(pr["predict"]), fmt(pr["transform"])])
+                         fmt(o_c), fmt(b_s), fmt(b_c), f"{o_s / b_s:.2f}x", f"{o_c / b_c:.2f}x",
+                         fmt(pr["predict"]), fmt(pr["transform"])])
             print(f"  [{device.type}] {name} / {label}: {fmt(o_s)} samples/s, gain {o_s / b_s:.2f}x",
                   file=sys.stderr, flush=True)
     out += md_table(["estimator", "config", "batch", "n_critic", "train samples/s", "gen steps/s",
-                     "straightforward samples/s", "gain", "predict rows/s", "transform rows/s"], rows)
+                     "samples/CPU-s", "straightforward samples/s", "straightforward samples/CPU-s",
+                     "gain (wall)", "gain (CPU)", "predict rows/s", "transform rows/s"], rows)
 
 
 def section_threads(out, args):
@@ -351,8 +358,8 @@ def section_threads(out, args):
         torch.set_num_threads(before)
         for t in counts:
             rows.append([label, t, fmt(statistics.median(r[0] for r in res[t])),
-                         fmt(statistics.median(r[1] for r in res[t]))])
-    out += md_table(["config", "threads", "train samples/s", "gen steps/s"], rows)
+                         fmt(statistics.median(r[1] for r in res[t])), fmt(statistics.median(r[2] for r in res[t]))])
+    out += md_table(["config", "threads", "train samples/s", "gen steps/s", "samples/CPU-s"], rows)
 
 
 def section_cuda(out, args, device=torch.device("cuda")):
@@ -380,7 +387,7 @@ def section_cuda(out, args, device=torch.device("cuda")):
             fn = (lambda e, X: train_ours(e, X, autocast=autocast())) if autocast else train_ours
             X = make_data(kind, 8 * batch, seed=2)
             fn(est, X)  # warm-up (and compilation)
-            steps, dt = fn(est, X)
+            steps, dt, _ = fn(est, X)
             n_batches = int(min(max(args.seconds / (dt / steps), 8), 5000))
             X = make_data(kind, n_batches * batch, seed=4)
             rates = [timed_round(fn, est, X) for _ in range(args.rounds)]
