@@ -377,9 +377,7 @@ def section_cuda(out, args, device=torch.device("cuda")):
                 continue
             est = build(ClusterGANClustering, {**params, "batch_size": batch}, kind, device, n_warm=2 * batch)
             if "fused" in variant:
-                est.optimizers_ = {k: type(o)(o.param_groups[0]["params"] if len(o.param_groups) == 1 else o.param_groups,
-                                              **{**o.defaults, "fused": True})
-                                   for k, o in est.optimizers_.items()}
+                use_fused_adam(est)
             if variant == "torch.compile":
                 for k in list(est.networks_):
                     est.networks_[k] = torch.compile(est.networks_[k])
@@ -398,6 +396,36 @@ def section_cuda(out, args, device=torch.device("cuda")):
             print(f"  [{device.type}] batch {batch} {variant}: {rows[-1][2]} samples/s, busy {rows[-1][4]}",
                   file=sys.stderr, flush=True)
     out += md_table(["batch", "variant", "train samples/s", "gen steps/s", "GPU busy"], rows)
+
+
+def use_fused_adam(est):
+    """Replace the estimator's (fresh) Adam optimizers by fused ones, same settings."""
+    est.optimizers_ = {k: type(o)([{"params": g["params"]} for g in o.param_groups],
+                                 **{**o.defaults, "fused": True, "foreach": None})
+                       for k, o in est.optimizers_.items()}
+
+
+def section_cpu_adam(out, args):
+    """Default (foreach) Adam vs fused Adam on the CPU, paper networks, interleaved."""
+    from skgancluster import ClusterGANClustering
+
+    kind, params = CONFIGS["ClusterGANClustering"]["paper MNIST"]
+    out += ["", f"## CPU: foreach Adam (default) vs fused Adam, paper MNIST networks, "
+            f"{torch.get_num_threads()} thread(s)", ""]
+    ests = {}
+    for variant in ("foreach Adam", "fused Adam"):
+        ests[variant] = build(ClusterGANClustering, params, kind, torch.device("cpu"))
+        if variant == "fused Adam":
+            use_fused_adam(ests[variant])
+    n_batches = calibrate(ests["foreach Adam"], kind, args.seconds)
+    X = make_data(kind, n_batches * 64, seed=4)
+    res = {v: [] for v in ests}
+    for _ in range(args.rounds):
+        for v, est in ests.items():
+            res[v].append(timed_round(train_ours, est, X))
+    rows = [[v, fmt(statistics.median(r[0] for r in res[v])), fmt(statistics.median(r[1] for r in res[v])),
+             fmt(statistics.median(r[2] for r in res[v]))] for v in ests]
+    out += md_table(["optimizer", "train samples/s", "gen steps/s", "samples/CPU-s"], rows)
 
 
 def gpu_busy_fraction(fn, est, X):
@@ -424,12 +452,12 @@ def section_profile(out, args):
 
     kind, params = CONFIGS["ClusterGANClustering"]["paper MNIST"]
     est = build(ClusterGANClustering, params, kind, torch.device("cpu"))
-    X = make_data(kind, 20 * est.batch_size, seed=2)
+    X = make_data(kind, 10 * est.batch_size, seed=2)
     train_ours(est, X)
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         train_ours(est, X)
     table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=18, max_name_column_width=40)
-    out += ["", "## CPU profile: 20 steps of the paper MNIST networks (self CPU time)", "", "```", table, "```"]
+    out += ["", "## CPU profile: 10 steps of the paper MNIST networks (self CPU time)", "", "```", table, "```"]
 
 
 def main(argv=None):
@@ -439,6 +467,9 @@ def main(argv=None):
     p.add_argument("--seconds", type=float, default=4.0, help="length of each timed window")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds per measurement")
     p.add_argument("--n-predict", type=int, default=20000, help="rows for predict/transform timing")
+    p.add_argument("--torch-threads", type=int, help="torch.set_num_threads for the main tables "
+                   "(default: torch's own default)")
+    p.add_argument("--fused-adam-cpu", action="store_true", help="compare foreach vs fused Adam on the CPU")
     p.add_argument("--threads", default="1,2", help="CPU thread counts to compare ('' to skip)")
     p.add_argument("--large-batch", type=int, default=1024, help="CUDA: the large batch size")
     p.add_argument("--compile", action="store_true", help="CUDA: also time torch.compile'd networks")
@@ -450,6 +481,8 @@ def main(argv=None):
     if args.quick:
         args.seconds, args.rounds, args.n_predict = 1.5, 2, 5000
 
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     out = ["# skgancluster speed benchmark", "", f"Command: `python benchmarks/{Path(__file__).name} "
            + " ".join(sys.argv[1:] if argv is None else argv) + "`", ""]
     out += machine_description()
@@ -462,6 +495,8 @@ def main(argv=None):
     if not args.skip_training:
         for device in devices:
             section_training(out, device, args)
+    if args.fused_adam_cpu and args.device in ("all", "cpu"):
+        section_cpu_adam(out, args)
     if args.threads and args.device in ("all", "cpu"):
         section_threads(out, args)
     if torch.device("cuda") in devices:
