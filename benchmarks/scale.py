@@ -112,17 +112,18 @@ def main(argv=None):
             continue
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         results.append(r)
+        print("  json:", json.dumps(r), file=sys.stderr, flush=True)
         budget = r["data_bytes"] + GiB
         rows.append([
             r["estimator"], f"{r['n']:,} x {r['n_features']}" + (" CSR 1%" if r["sparse"] else ""),
             f"{r['data_bytes'] / 2**20:,.0f}", r["batch_size"], f"{r['steps']:,}", f"{r['epoch_s']:.1f}",
             f"{1e6 * r['epoch_s'] / r['n']:.1f}", f"{r['predict_s']:.1f}", f"{r['rss_import'] / 2**20:,.0f}",
-            f"{r['rss_peak'] / 2**20:,.0f}", f"{(r['rss_peak'] - r['data_bytes']) / 2**20:,.0f}",
+            f"{r['rss_fit'] / 2**20:,.0f}", f"{r['rss_peak'] / 2**20:,.0f}", f"{(r['rss_peak'] - r['data_bytes']) / 2**20:,.0f}",
             "yes" if r["rss_peak"] < budget else "NO",
         ])
         print("  ", rows[-1], file=sys.stderr, flush=True)
     header = ["estimator", "data", "data MiB", "batch", "steps", "epoch s", "epoch us/row", "predict s (all rows)",
-              "RSS after import MiB", "peak RSS MiB", "peak - data MiB", "< data + 1 GiB"]
+              "RSS after import MiB", "peak RSS after fit MiB", "peak RSS after predict MiB", "peak - data MiB", "< data + 1 GiB"]
     out = ["# skgancluster scale benchmark", "",
            f"Command: `python benchmarks/scale.py {' '.join(sys.argv[1:] if argv is None else argv)}`", "",
            f"- {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average at start "
