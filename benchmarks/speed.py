@@ -492,19 +492,29 @@ def main(argv=None):
         devices.append(torch.device("cpu"))
     if args.device in ("all", "cuda") and torch.cuda.is_available():
         devices.append(torch.device("cuda"))
+
+    def save():  # after each section, so a long run interrupted keeps what it measured
+        if args.out:
+            Path(args.out).write_text("\n".join(out) + "\n")
+
+    save()
     if not args.skip_training:
         for device in devices:
             section_training(out, device, args)
+            save()
     if args.fused_adam_cpu and args.device in ("all", "cpu"):
         section_cpu_adam(out, args)
+        save()
     if args.threads and args.device in ("all", "cpu"):
         section_threads(out, args)
+        save()
     if torch.device("cuda") in devices:
         section_cuda(out, args)
     elif args.cuda_path_on_cpu:
         section_cuda(out, args, torch.device("cpu"))
     elif args.device in ("all", "cuda"):
         out += ["", "CUDA not available on this machine: CUDA sections skipped."]
+    save()
     if args.profile:
         section_profile(out, args)
     text = "\n".join(out) + "\n"
