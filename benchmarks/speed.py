@@ -348,14 +348,18 @@ def section_threads(out, args):
         kind, params = (CONFIGS["ClusterGANClustering"]["defaults, flat"] if "flat" in label
                         else CONFIGS["ClusterGANClustering"]["paper MNIST"])
         est = build(cls, params, kind, torch.device("cpu"))
-        n_batches = calibrate(est, kind, args.seconds)
-        X = make_data(kind, n_batches * est.batch_size, seed=4)
+        n_batches = []
+        for t in counts:  # windows sized by the slowest thread count
+            torch.set_num_threads(t)
+            n_batches.append(calibrate(est, kind, args.seconds))
+        X = make_data(kind, min(n_batches) * est.batch_size, seed=4)
         res = {t: [] for t in counts}
         for _ in range(args.rounds):
             for t in counts:
                 torch.set_num_threads(t)
                 res[t].append(timed_round(train_ours, est, X))
         torch.set_num_threads(before)
+        print(f"  [threads] {label} done", file=sys.stderr, flush=True)
         for t in counts:
             rows.append([label, t, fmt(statistics.median(r[0] for r in res[t])),
                          fmt(statistics.median(r[1] for r in res[t])), fmt(statistics.median(r[2] for r in res[t]))])
