@@ -336,7 +336,7 @@ def section_training(out, device, args):
 
 def section_threads(out, args):
     counts = [int(t) for t in args.threads.split(",")]
-    out += ["", "## torch intra-op threads (CPU, paper MNIST networks)", ""]
+    out += ["", "## torch intra-op threads (CPU)", ""]
     out += [f"Thread counts interleaved within one run, median of {args.rounds} rounds.", ""]
     from skgancluster import ClusterGANClustering
 
