@@ -29,7 +29,6 @@ from it is benchmarked with its defaults (``image_shape`` added for images).
 """
 
 import argparse
-import copy
 import inspect
 import os
 import platform
