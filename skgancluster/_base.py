@@ -43,7 +43,8 @@ __all__ = ["BaseGANClustering"]
 
 _FORMAT = "skgancluster-v1"
 _INFERENCE_BATCH = 4096  # rows per forward pass at predict/transform time
-_STATS_CHUNK = 65536  # rows per chunk when learning the input scaling
+_STATS_CHUNK = 65536  # rows per chunk when learning the input scaling...
+_STATS_CHUNK_ELEMENTS = 2**23  # ...at most this many values (a wide sparse X is densified per chunk)
 
 
 def _positive_int_sequence(value, name, length=None):
@@ -275,8 +276,9 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         n, d = X.shape
         total, total_sq = np.zeros(d), np.zeros(d)
         low, high = np.full(d, np.inf), np.full(d, -np.inf)
-        for start in range(0, n, _STATS_CHUNK):
-            chunk = X[start:start + _STATS_CHUNK]
+        rows = max(1, min(_STATS_CHUNK, _STATS_CHUNK_ELEMENTS // max(d, 1)))
+        for start in range(0, n, rows):
+            chunk = X[start:start + rows]
             chunk = chunk.toarray() if sp.issparse(chunk) else chunk
             total += chunk.sum(0, dtype=np.float64)
             total_sq += np.square(chunk, dtype=np.float64).sum(0)
