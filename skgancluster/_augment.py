@@ -6,19 +6,24 @@ import torch.nn.functional as F
 __all__ = ["augment"]
 
 
-def augment(x, image_shape, generator, max_shift=2.0, noise_std=0.1):
-    """Shift images by up to ``max_shift`` pixels; add Gaussian noise to flat rows.
+def augment(x, image_shape, generator, max_shift=2.0, max_rotation=0.0, max_zoom=0.0, noise_std=0.1):
+    """Small random affine maps of images; Gaussian noise on flat rows.
 
-    ``x`` holds scaled flat rows; images are shifted with bilinear sampling
-    (each row its own random translation) and returned flat. Flat data
-    (standardised) get ``N(0, noise_std^2)`` noise.
+    ``x`` holds scaled flat rows. Images get their own random shift (up to
+    ``max_shift`` pixels), rotation (up to ``max_rotation`` degrees) and zoom
+    (factor within ``1 +- max_zoom``), applied with bilinear sampling, and
+    are returned flat. Flat data (standardised) get ``N(0, noise_std^2)``.
     """
     if image_shape is None:
         return x + noise_std * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
     n, (channels, height, width) = x.shape[0], image_shape
+    u = torch.rand(n, 4, generator=generator, device=x.device, dtype=x.dtype) * 2 - 1
+    angle = u[:, 2] * max_rotation * torch.pi / 180
+    zoom = 1 + u[:, 3] * max_zoom
     theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)
-    theta[:, 0, 0] = theta[:, 1, 1] = 1
-    shift = torch.rand(n, 2, generator=generator, device=x.device, dtype=x.dtype) * 2 - 1
+    theta[:, 0, 0], theta[:, 0, 1] = angle.cos() / zoom, -angle.sin() / zoom
+    theta[:, 1, 0], theta[:, 1, 1] = angle.sin() / zoom, angle.cos() / zoom
+    shift = u[:, :2]
     # affine_grid works in [-1, 1] coordinates: one pixel is 2 / size.
     theta[:, 0, 2] = shift[:, 0] * max_shift * 2 / width
     theta[:, 1, 2] = shift[:, 1] * max_shift * 2 / height

@@ -21,9 +21,11 @@ and optionally ``_on_epoch_start`` (schedules), ``_fit_labels`` (another
 inference rule) and ``_training_state`` (attributes a schedule changes).
 """
 
+import contextlib
 import copy
 import json
 import numbers
+import os
 import pickle
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -161,6 +163,7 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "n_jobs": [numbers.Integral, None],
     }
 
     # Parameters given as tuples; JSON turns them into lists, load turns them back.
@@ -212,6 +215,8 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}: "
                 "cannot make more clusters than there are samples."
             )
+        if self.n_jobs == 0:
+            raise ValueError("n_jobs == 0 has no meaning; use None, a positive int, or -1 for every core.")
         self._hidden_units = _positive_int_sequence(self.hidden_units, "hidden_units")
         self._conv_channels = _positive_int_sequence(self.conv_channels, "conv_channels")
         self._image_shape = None
@@ -327,7 +332,7 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         devices = [self.device_] if self.device_.type == "cuda" else []
         # Weight init and dropout use torch's global generator: fork it so the
         # caller's random state is left exactly as it was.
-        with torch.random.fork_rng(devices=devices):
+        with self._torch_threads(), torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             generator = torch.Generator(self.device_).manual_seed(seed)
             self._generator = generator
@@ -387,6 +392,26 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
             return np.random.RandomState(self._seed())
         return check_random_state(self.random_state)
 
+    @contextlib.contextmanager
+    def _torch_threads(self):
+        """Run with ``n_jobs`` torch threads on the CPU, then restore the caller's.
+
+        torch's thread count is process-wide, so it is set only for the
+        duration of a call. ``None`` leaves torch's own setting (by default
+        one thread per core); ``-1`` means every core this process may use.
+        """
+        if self.n_jobs is None or getattr(self, "device_", torch.device("cpu")).type != "cpu":
+            yield
+            return
+        n_cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        n_threads = self.n_jobs if self.n_jobs > 0 else max(1, n_cores + 1 + self.n_jobs)
+        previous = torch.get_num_threads()
+        torch.set_num_threads(n_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
+
     # ------------------------------------------------------------- inference
     def _map_batches(self, X, fn):
         """Apply ``fn`` to scaled batches of ``X`` on the device; concatenate on the host."""
@@ -394,7 +419,7 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         inv_scale = 1.0 / torch.as_tensor(self.input_scale_, dtype=torch.float32, device=self.device_)
         outputs = []
         self.networks_.eval()
-        with torch.inference_mode():
+        with self._torch_threads(), torch.inference_mode():
             for start in range(0, X.shape[0], _INFERENCE_BATCH):
                 chunk = X[start:start + _INFERENCE_BATCH]
                 chunk = chunk.toarray() if sp.issparse(chunk) else chunk
@@ -516,7 +541,7 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         generator = torch.Generator(self.device_).manual_seed(int(rng.randint(2**31 - 1)))
         modes = torch.as_tensor(self.label_modes_[labels], device=self.device_)
         self.networks_.eval()
-        with torch.inference_mode():
+        with self._torch_threads(), torch.inference_mode():
             x = torch.cat([self._generate(modes[i:i + _INFERENCE_BATCH], generator)
                            for i in range(0, n_samples, _INFERENCE_BATCH)])
         return self._inverse_scale(x), labels
