@@ -145,6 +145,12 @@ class BSPLClusterGAN(BaseGANClustering):
     noise_start, noise_end : float, default=0.5, 0.1
         The uniform noise ``U[0, a]`` of the prior: ``a`` shrinks linearly
         from ``noise_start`` to ``noise_end`` over the epochs of a fit.
+    prior_noise : {"reflect", "add"}, default="reflect"
+        How the uniform noise enters the prior: "add" is ``z = b + u`` as
+        written in the paper (block entries in ``[1, 1 + a]``, which the
+        sigmoid clusterer cannot output, so the joint discriminator wins at
+        once: measured in ``doc/benchmarks_bspl.md``); "reflect" is
+        ``z = b + (1 - 2 b) u``, the same noise pointed into ``[0, 1]``.
     self_paced : {"balanced", "standard"} or None, default="balanced"
         Weights of the per-sample entropy losses: balanced self-paced
         learning (Theorem 1 of the paper), standard self-paced learning
@@ -162,9 +168,12 @@ class BSPLClusterGAN(BaseGANClustering):
     full_fraction_at : float, default=0.75
         Fraction of the epochs after which every sample is used.
     entropy_weight : float, default=1.0
-        Weight of the mean weighted entropy loss ``mean_i nu_i l_i`` in the
-        clusterer loss (the paper: 1 with sums over the batch, which is 1
-        with means).
+        Weight of the weighted entropy loss in the clusterer loss, taken as
+        a mean over the pairs of the batch, ``mean_i nu_i l_i / batch_size``
+        (``l_i`` sums over the batch). The paper sums over samples and
+        pairs with weight 1, which is ``entropy_weight=batch_size`` here; on
+        ``load_digits`` that weight drives the clusterer into one block
+        (``doc/benchmarks_bspl.md``).
     consistency_weight : float, default=1.0
         Weight of the consistency loss ``mean_i ||C(x_i) - C(x~_i)||^2``.
     augmentation : {"auto", "noise", "shift", "shift_flip"}, default="auto"
@@ -221,7 +230,7 @@ history_, networks_, device_, input_offset_, input_scale_
     cluster_centers_ : ndarray of shape (n_clusters, block_size * n_clusters)
         K-means centres in the code space ``C(x)``; ``predict`` returns the
         nearest one.
-    prior_noise_ : float
+    noise_level_ : float
         Current noise level ``a`` of the prior (its last value after fit).
     select_fraction_ : float
         Current target fraction of self-paced samples.
@@ -270,6 +279,7 @@ history_, networks_, device_, input_offset_, input_scale_
         "block_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "noise_start": [Interval(numbers.Real, 0, None, closed="left")],
         "noise_end": [Interval(numbers.Real, 0, None, closed="left")],
+        "prior_noise": [StrOptions({"reflect", "add"})],
         "self_paced": [StrOptions({"balanced", "standard"}), None],
         "gamma": [Interval(numbers.Real, 0, None, closed="left")],
         "start_fraction": [Interval(numbers.Real, 0, 1, closed="right")],
@@ -284,7 +294,8 @@ history_, networks_, device_, input_offset_, input_scale_
     _d_dropout = 0.2  # dropout in the discriminator (as in Triple-GAN / ALI)
 
     def __init__(self, n_clusters=8, *, block_size=4, noise_start=0.5, noise_end=0.1,
-                 self_paced="balanced", gamma=1.0, start_fraction=0.01, full_fraction_at=0.75,
+                 prior_noise="reflect", self_paced="balanced", gamma=1.0, start_fraction=0.01,
+                 full_fraction_at=0.75,
                  entropy_weight=1.0, consistency_weight=1.0, augmentation="auto", noise_std=0.1,
                  image_shape=None, hidden_units=(256, 256), conv_channels=(64, 128),
                  max_iter=50, batch_size=64, learning_rate=1e-4, scaling="auto", device="auto",
@@ -293,6 +304,7 @@ history_, networks_, device_, input_offset_, input_scale_
         self.block_size = block_size
         self.noise_start = noise_start
         self.noise_end = noise_end
+        self.prior_noise = prior_noise
         self.self_paced = self_paced
         self.gamma = gamma
         self.start_fraction = start_fraction
@@ -316,12 +328,12 @@ history_, networks_, device_, input_offset_, input_scale_
     # --------------------------------------------------------------- networks
     @property
     def prior_(self):
-        """The block-binary prior at the current noise level ``prior_noise_``."""
-        return BlockBinaryPrior(self.n_clusters, self.block_size, self.prior_noise_)
+        """The block-binary prior at the current noise level ``noise_level_``."""
+        return BlockBinaryPrior(self.n_clusters, self.block_size, self.noise_level_, mode=self.prior_noise)
 
     def _build_networks(self, n_features):
-        if not hasattr(self, "prior_noise_"):  # kept by load(); reset by _on_epoch_start
-            self.prior_noise_ = float(self.noise_start)
+        if not hasattr(self, "noise_level_"):  # kept by load(); reset by _on_epoch_start
+            self.noise_level_ = float(self.noise_start)
             self.select_fraction_ = float(self.start_fraction)
         m = self.n_clusters * self.block_size
         shapes = dict(image_shape=self._image_shape, hidden_units=self._hidden_units,
@@ -342,7 +354,7 @@ history_, networks_, device_, input_offset_, input_scale_
     # -------------------------------------------------------------- schedules
     def _on_epoch_start(self, epoch, n_epochs):
         progress = epoch / max(n_epochs - 1, 1)
-        self.prior_noise_ = float(self.noise_start + (self.noise_end - self.noise_start) * progress)
+        self.noise_level_ = float(self.noise_start + (self.noise_end - self.noise_start) * progress)
         lr = self.learning_rate * (1 - (1 - self._final_lr_ratio) * progress)
         for optimizer in self.optimizers_.values():
             for group in optimizer.param_groups:
@@ -351,7 +363,7 @@ history_, networks_, device_, input_offset_, input_scale_
         self.select_fraction_ = float(self.start_fraction + (1 - self.start_fraction) * ramp)
 
     def _training_state(self):
-        return {**super()._training_state(), "prior_noise_": self.prior_noise_,
+        return {**super()._training_state(), "noise_level_": self.noise_level_,
                 "select_fraction_": self.select_fraction_}
 
     # --------------------------------------------------------------- training
@@ -418,7 +430,7 @@ history_, networks_, device_, input_offset_, input_scale_
         disc.requires_grad_(True)
         losses = min_entropy_losses(code)
         nu, lam = self._self_paced_weights(losses.detach(), _block_argmax(code.detach(), self.n_clusters))
-        entropy = (nu * losses).mean()
+        entropy = (nu * losses).mean() / n
         consistency = (code - clusterer(self._augment(x_real))).square().sum(1).mean()
         c_loss = c_adv + self.entropy_weight * entropy + self.consistency_weight * consistency
         opt["clusterer"].zero_grad(set_to_none=True)

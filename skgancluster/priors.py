@@ -76,13 +76,20 @@ class BlockBinaryPrior:
         shrinks it over training).
     weights : torch.Tensor or None
         Probabilities of the clusters; ``None`` for uniform.
+    mode : {"reflect", "add"}
+        "add": ``z = b + u`` with ``u ~ U[0, noise]`` on every entry, as
+        written in the paper, so the block entries lie in ``[1, 1 + noise]``.
+        "reflect": the noise points into ``[0, 1]``, ``z = b + (1 - 2 b) u``
+        (block entries ``1 - u``, the others ``u``), so that a sigmoid
+        clusterer can produce every ``z`` of the prior.
     """
 
-    def __init__(self, n_clusters, block_size, noise, weights=None):
+    def __init__(self, n_clusters, block_size, noise, weights=None, mode="add"):
         self.n_clusters = n_clusters
         self.block_size = block_size
         self.noise = noise
         self.weights = weights
+        self.mode = mode
 
     @property
     def dim(self):
@@ -106,4 +113,7 @@ class BlockBinaryPrior:
         if clusters is None:
             clusters = self.sample_clusters(n, generator, device)
         noise = self.sample_noise(n, generator, device)
-        return self.codes(clusters, noise.dtype) + noise, noise, clusters
+        codes = self.codes(clusters, noise.dtype)
+        if self.mode == "reflect":
+            return codes + (1 - 2 * codes) * noise, noise, clusters
+        return codes + noise, noise, clusters

@@ -78,7 +78,7 @@ def test_schedule_in_training():
     assert selected[0] <= 0.05  # 1% of a batch of 100: one sample (per batch)
     assert selected[6] == 1.0 and selected[-1] == 1.0  # all from 3/4 of training on
     assert est.select_fraction_ == 1.0
-    assert est.prior_noise_ == pytest.approx(0.1)
+    assert est.noise_level_ == pytest.approx(0.1)
     lr = est.optimizers_["clusterer"].param_groups[0]["lr"]
     assert lr == pytest.approx(1e-5)
 
@@ -135,7 +135,7 @@ def test_persistence(tmp_path):
     loaded = BSPLClusterGAN.load(tmp_path / "bspl.pt")
     np.testing.assert_array_equal(loaded.predict(X), expected)
     np.testing.assert_allclose(loaded.transform(X), est.transform(X), rtol=1e-6)
-    assert loaded.prior_noise_ == pytest.approx(0.3) and loaded.prior_.noise == pytest.approx(0.3)
+    assert loaded.noise_level_ == pytest.approx(0.3) and loaded.prior_.noise == pytest.approx(0.3)
     assert isinstance(loaded.cluster_centers_, np.ndarray)
     np.testing.assert_array_equal(loaded.label_modes_, est.label_modes_)
 
