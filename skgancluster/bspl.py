@@ -157,11 +157,13 @@ class BSPLClusterGAN(BaseGANClustering):
         ``nu = 1[l < lam]``, or None (all weights 1), for the paper's ablation.
     gamma : float, default=1.0
         Relative strength of the balance term. Per mini-batch of ``n`` rows,
-        the ``gamma`` of the objective is
-        ``gamma * std(l) * n_clusters / (2 n)``: in a perfectly balanced
-        batch (``n / K`` samples per cluster) the last sample of a cluster
-        must have a loss ``gamma`` standard deviations lower than the first
-        one to be selected at the same pace.
+        the ``gamma`` of the objective is ``gamma * std(l) * K / (2 n)``
+        (population std of the batch losses): in a perfectly balanced batch
+        (``n / K`` samples per cluster) the last sample of a cluster must
+        have a loss ``gamma`` standard deviations lower than the first one
+        to be selected at the same pace. ``lam`` is then the quantile of
+        the rank-shifted losses ``l + 2 gamma (q - 1)`` (groups: block argmax
+        of ``C(x)``) at the scheduled fraction, which selects that fraction.
     start_fraction : float, default=0.01
         Fraction of the samples selected (``nu > 0``) in the first epoch;
         it grows linearly to all samples at ``full_fraction_at`` of training.
@@ -400,7 +402,7 @@ history_, networks_, device_, input_offset_, input_scale_
             return torch.ones_like(losses), losses.new_zeros(())
         gamma = losses.new_zeros(())
         if self.self_paced == "balanced":
-            gamma = self.gamma * losses.std() * self.n_clusters / (2 * losses.numel())
+            gamma = self.gamma * losses.std(correction=0) * self.n_clusters / (2 * losses.numel())
         lam = self_paced_threshold(losses, groups, gamma, self.select_fraction_)
         return balanced_self_paced_weights(losses, groups, lam, gamma), lam
 
