@@ -1,11 +1,12 @@
 """GAN-based clustering behind the scikit-learn API."""
 
 from ._training import TrainingDivergedError
+from .bspl import BSPLClusterGAN
 from .clustergan import ClusterGANClustering
 
 __version__ = "0.1.0"
 
-__all__ = ["ClusterGANClustering", "TrainingDivergedError", "all_estimators"]
+__all__ = ["BSPLClusterGAN", "ClusterGANClustering", "TrainingDivergedError", "all_estimators"]
 
 
 def all_estimators():
@@ -19,7 +20,7 @@ def all_estimators():
     Examples
     --------
     >>> from skgancluster import all_estimators
-    >>> [name for name, _ in all_estimators()][:1]
-    ['ClusterGANClustering']
+    >>> [name for name, _ in all_estimators()][:2]
+    ['BSPLClusterGAN', 'ClusterGANClustering']
     """
-    return sorted([("ClusterGANClustering", ClusterGANClustering)])
+    return sorted([("BSPLClusterGAN", BSPLClusterGAN), ("ClusterGANClustering", ClusterGANClustering)])

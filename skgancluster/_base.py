@@ -548,7 +548,8 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
 
     # ----------------------------------------------------------- persistence
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: object.__getstate__ returns the live __dict__, which the lines below must not edit.
+        state = dict(super().__getstate__())
         if "networks_" in state:
             # Modules, optimizer states and any other tensor (a prior's
             # weights, ...) travel on the CPU, so a model fitted on CUDA

@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-__all__ = ["MixedPrior"]
+__all__ = ["MixedPrior", "BlockBinaryPrior"]
 
 
 class MixedPrior:
@@ -54,3 +54,66 @@ class MixedPrior:
         z_n = self.sample_noise(n, generator, device)
         z = self.compose(z_n, F.one_hot(clusters, self.n_clusters).to(z_n.dtype))
         return z, z_n, clusters
+
+
+class BlockBinaryPrior:
+    """The balanced self-paced ClusterGAN prior: block-binary codes plus uniform noise.
+
+    ``z`` has ``m = block_size * n_clusters`` entries: the ``block_size``
+    entries of the block of cluster ``k`` are 1, the rest 0, and uniform
+    noise ``U[0, noise]`` is added to every entry. Codes of one cluster are
+    (nearly) parallel and codes of different clusters (nearly) orthogonal,
+    which makes the cosine adjacency of the codes block diagonal.
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of blocks (clusters) ``K``.
+    block_size : int
+        Entries per block, ``m / K``.
+    noise : float
+        Upper end ``a`` of the uniform noise ``U[0, a]`` (the estimator
+        shrinks it over training).
+    weights : torch.Tensor or None
+        Probabilities of the clusters; ``None`` for uniform.
+    mode : {"reflect", "add"}
+        "add": ``z = b + u`` with ``u ~ U[0, noise]`` on every entry, as
+        written in the paper, so the block entries lie in ``[1, 1 + noise]``.
+        "reflect": the noise points into ``[0, 1]``, ``z = b + (1 - 2 b) u``
+        (block entries ``1 - u``, the others ``u``), so that a sigmoid
+        clusterer can produce every ``z`` of the prior.
+    """
+
+    def __init__(self, n_clusters, block_size, noise, weights=None, mode="add"):
+        self.n_clusters = n_clusters
+        self.block_size = block_size
+        self.noise = noise
+        self.weights = weights
+        self.mode = mode
+
+    @property
+    def dim(self):
+        return self.n_clusters * self.block_size
+
+    def sample_clusters(self, n, generator, device):
+        if self.weights is None:
+            return torch.randint(self.n_clusters, (n,), generator=generator, device=device)
+        return torch.multinomial(self.weights.to(device), n, replacement=True, generator=generator)
+
+    def sample_noise(self, n, generator, device):
+        return self.noise * torch.rand(n, self.dim, generator=generator, device=device)
+
+    def codes(self, clusters, dtype=torch.float32):
+        """The noise-free block-binary codes of ``clusters``."""
+        one_hot = F.one_hot(clusters, self.n_clusters).to(dtype)
+        return one_hot.repeat_interleave(self.block_size, dim=1)
+
+    def sample(self, n, generator, device, clusters=None):
+        """Return ``(z, noise, clusters)``; ``clusters`` may be given to fix the modes."""
+        if clusters is None:
+            clusters = self.sample_clusters(n, generator, device)
+        noise = self.sample_noise(n, generator, device)
+        codes = self.codes(clusters, noise.dtype)
+        if self.mode == "reflect":
+            return codes + (1 - 2 * codes) * noise, noise, clusters
+        return codes + noise, noise, clusters

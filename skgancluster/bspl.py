@@ -1,0 +1,500 @@
+"""Balanced self-paced ClusterGAN (Ghasedi et al., ICCV 2019) as a scikit-learn clusterer."""
+
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.cluster import KMeans
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from torch import nn
+
+from ._base import BaseGANClustering
+from .nn import make_generator, make_mlp, make_trunk
+from .priors import BlockBinaryPrior
+
+__all__ = ["BSPLClusterGAN", "balanced_self_paced_weights", "self_paced_threshold",
+           "min_entropy_losses"]
+
+_EPS = 1e-6  # clamp of the adjacency before the logs
+
+
+# ------------------------------------------------------------ pure functions
+def _ranks_in_groups(losses, groups):
+    """0-based rank of each loss within its group (ascending, ties by position)."""
+    order = torch.argsort(losses, stable=True)
+    order = order[torch.argsort(groups[order], stable=True)]
+    sorted_groups = groups[order]
+    counts = torch.bincount(sorted_groups)
+    starts = torch.cumsum(counts, 0) - counts
+    ranks = torch.empty_like(order)
+    ranks[order] = torch.arange(len(order), device=losses.device) - starts[sorted_groups]
+    return ranks
+
+
+def balanced_self_paced_weights(losses, groups, lam, gamma):
+    """Closed-form balanced self-paced weights (Theorem 1 of Ghasedi et al.).
+
+    The exact minimiser over ``nu`` in ``[0, 1]^n`` of
+    ``sum_i nu_i (l_i - lam) + gamma * sum_k (sum_{i in group k} nu_i)^2``.
+    Within each group, samples sorted by loss ascending get ranks
+    ``q = 1..n_k`` and ``nu = clip((lam - l) / (2 gamma) - (q - 1), 0, 1)``,
+    that is 1 below ``lam - 2 gamma q``, 0 from ``lam - 2 gamma (q - 1)`` on,
+    linear in between. ``gamma = 0`` gives standard self-paced learning,
+    ``nu = 1[l < lam]``.
+
+    Parameters
+    ----------
+    losses : torch.Tensor of shape (n,)
+        Per-sample losses ``l_i``.
+    groups : torch.LongTensor of shape (n,)
+        Group (current cluster) of each sample, non-negative ints.
+    lam : float or 0-d tensor
+        The pace ``lambda``.
+    gamma : float or 0-d tensor, >= 0
+        Weight of the exclusive-lasso (balance) term.
+
+    Returns
+    -------
+    nu : torch.Tensor of shape (n,)
+        Weights in ``[0, 1]``.
+    """
+    losses = losses.detach()
+    gamma = torch.as_tensor(gamma, dtype=losses.dtype, device=losses.device)
+    lam = torch.as_tensor(lam, dtype=losses.dtype, device=losses.device)
+    if losses.numel() == 0:
+        return losses.clone()
+    ranks = _ranks_in_groups(losses, groups).to(losses.dtype)
+    balanced = ((lam - losses) / (2 * gamma.clamp_min(torch.finfo(losses.dtype).tiny)) - ranks).clamp(0, 1)
+    standard = (losses < lam).to(losses.dtype)
+    return torch.where(gamma > 0, balanced, standard)
+
+
+def self_paced_threshold(losses, groups, gamma, fraction):
+    """The pace ``lam`` that gives a non-zero weight to ``fraction`` of the samples.
+
+    A sample of rank ``q`` (1-based) in its group gets ``nu > 0`` exactly
+    when ``lam > l + 2 gamma (q - 1)``; ``lam`` is the ``fraction``-quantile
+    (``interpolation="higher"``, so at least one sample) of these shifted
+    losses. With ``gamma = 0`` it is the quantile of the losses (standard
+    self-paced learning). For ``fraction >= 1``, ``lam`` is large enough
+    that every weight is 1.
+    """
+    losses = losses.detach()
+    gamma = torch.as_tensor(gamma, dtype=losses.dtype, device=losses.device)
+    shifted = losses + 2 * gamma * _ranks_in_groups(losses, groups).to(losses.dtype)
+    if fraction >= 1:
+        top = shifted.max()
+        return top + 2 * gamma + 1e-6 * (1 + top.abs())
+    return torch.quantile(shifted, float(fraction), interpolation="higher")
+
+
+def min_entropy_losses(codes, eps=_EPS):
+    """Per-sample minimum-entropy losses on the cosine adjacency of ``codes``.
+
+    ``a_ij = cos(c_i, c_j)`` clamped to ``[eps, 1 - eps]`` and
+    ``l_i = -sum_j [a_ij log a_ij + (1 - a_ij) log(1 - a_ij)]``.
+    """
+    unit = F.normalize(codes, dim=1, eps=1e-8)
+    adjacency = (unit @ unit.T).clamp(eps, 1 - eps)
+    return -(adjacency * adjacency.log() + (1 - adjacency) * torch.log1p(-adjacency)).sum(1)
+
+
+def _block_argmax(codes, n_clusters):
+    """Cluster of each code: the block with the largest sum."""
+    return codes.view(codes.shape[0], n_clusters, -1).sum(2).argmax(1)
+
+
+class _JointDiscriminator(nn.Module):
+    """``D(z, x)``: a trunk for ``x``, a small MLP for ``z``, merged by an MLP to one logit."""
+
+    def __init__(self, x_trunk, z_dim, width, dropout):
+        super().__init__()
+        self.x_trunk = x_trunk
+        self.z_net = make_mlp(z_dim, (width,), width, dropout=dropout)
+        self.joint = make_mlp(x_trunk.head.in_features + width, (width,), 1, dropout=dropout)
+
+    def forward(self, z, x):
+        features = torch.cat([self.x_trunk.features(x), F.leaky_relu(self.z_net(z), 0.2)], 1)
+        return self.joint(features).squeeze(1)
+
+
+# ---------------------------------------------------------------- estimator
+class BSPLClusterGAN(BaseGANClustering):
+    """Balanced self-paced ClusterGAN: a generator, a clusterer and a joint discriminator.
+
+    The generator ``G`` maps block-binary codes ``z`` (the ``m / K`` entries
+    of one cluster's block set to 1, plus uniform noise) to data; the
+    clusterer ``C`` maps data to codes of length ``m`` through a sigmoid;
+    the discriminator ``D(z, x)`` tells clusterer pairs ``(C(x), x)`` from
+    generator pairs ``(z, G(z))`` (as in ALI/BiGAN), and ``G`` and ``C`` both
+    try to fool it, so that ``C`` learns to invert ``G`` on real data. ``C``
+    also minimises the entropy of the mini-batch cosine adjacency of its
+    codes, pushing it to block-diagonal, with per-sample weights from
+    balanced self-paced learning (easy samples first, balanced over the
+    current clusters), and a consistency loss between ``C(x)`` and
+    ``C(x_aug)``. Clusters are K-means on ``C(x)``.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters ``K``, i.e. of blocks of the prior.
+    block_size : int, default=4
+        Entries per block; the code length is ``m = block_size * n_clusters``.
+    noise_start, noise_end : float, default=0.5, 0.1
+        The uniform noise ``U[0, a]`` of the prior: ``a`` shrinks linearly
+        from ``noise_start`` to ``noise_end`` over the epochs of a fit.
+    prior_noise : {"reflect", "add"}, default="reflect"
+        How the uniform noise enters the prior: "add" is ``z = b + u`` as
+        written in the paper (block entries in ``[1, 1 + a]``, which the
+        sigmoid clusterer cannot output, so the joint discriminator wins at
+        once: measured in ``doc/benchmarks_bspl.md``); "reflect" is
+        ``z = b + (1 - 2 b) u``, the same noise pointed into ``[0, 1]``.
+    self_paced : {"balanced", "standard"} or None, default="balanced"
+        Weights of the per-sample entropy losses: balanced self-paced
+        learning (Theorem 1 of the paper), standard self-paced learning
+        ``nu = 1[l < lam]``, or None (all weights 1), for the paper's ablation.
+    gamma : float, default=1.0
+        Relative strength of the balance term. Per mini-batch of ``n`` rows,
+        the ``gamma`` of the objective is ``gamma * std(l) * K / (2 n)``
+        (population std of the batch losses): in a perfectly balanced batch
+        (``n / K`` samples per cluster) the last sample of a cluster must
+        have a loss ``gamma`` standard deviations lower than the first one
+        to be selected at the same pace. ``lam`` is then the quantile of
+        the rank-shifted losses ``l + 2 gamma (q - 1)`` (groups: block argmax
+        of ``C(x)``) at the scheduled fraction, which selects that fraction.
+    start_fraction : float, default=0.01
+        Fraction of the samples selected (``nu > 0``) in the first epoch;
+        it grows linearly to all samples at ``full_fraction_at`` of training.
+    full_fraction_at : float, default=0.75
+        Fraction of the epochs after which every sample is used.
+    entropy_weight : float, default=1.0
+        Weight of the weighted entropy loss in the clusterer loss, taken as
+        a mean over the pairs of the batch, ``mean_i nu_i l_i / batch_size``
+        (``l_i`` sums over the batch). The paper sums over samples and
+        pairs with weight 1, which is ``entropy_weight=batch_size`` here; on
+        ``load_digits`` that weight drives the clusterer into one block
+        (``doc/benchmarks_bspl.md``).
+    consistency_weight : float, default=1.0
+        Weight of the consistency loss ``mean_i ||C(x_i) - C(x~_i)||^2``.
+    augmentation : {"auto", "noise", "shift", "shift_flip"}, default="auto"
+        How ``x~`` is made: Gaussian noise of standard deviation
+        ``noise_std`` in the scaled space, random translations of up to
+        ``max(1, min(height, width) // 10)`` pixels, or translations and
+        horizontal flips (natural images). "auto": "shift" for images,
+        "noise" for flat data.
+    noise_std : float, default=0.1
+        Standard deviation of the Gaussian augmentation.
+    image_shape : tuple of 3 ints or None, default=None
+        ``(channels, height, width)`` of images given as flat rows. Then the
+        networks are convolutional; otherwise MLPs.
+    hidden_units : tuple of int, default=(256, 256)
+        Hidden layers of the MLP networks; for images, only the last entry
+        is used, as the width of the fully connected layer.
+    conv_channels : tuple of int, default=(64, 128)
+        Channels of the stride-2 convolutions (images only).
+    max_iter : int, default=50
+        Number of epochs (passes over the data).
+    batch_size : int, default=64
+        Real samples per step (also the size of the adjacency matrix).
+    learning_rate : float, default=1e-4
+        Initial Adam step size of every network; it decays linearly to a
+        tenth of it over the epochs of a fit (the paper: 1e-4 to 1e-5).
+    scaling : {"auto", "standard", "minmax"} or None, default="auto"
+        Input scaling learned in ``fit``: "minmax" to [0, 1] with a sigmoid
+        generator output ("auto" for images), "standard" with a linear
+        output ("auto" for flat data), or None.
+    device : str or torch.device, default="auto"
+        "auto" uses CUDA when available, else the CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seed for the weights, the prior, the batches and K-means; with an
+        int, fits on the CPU are exactly reproducible.
+    verbose : int, default=0
+        0 silent, 1 a progress bar with the losses, 2 a line per epoch.
+    warm_start : bool, default=False
+        When True, ``fit`` continues from the fitted state for ``max_iter``
+        more epochs (the schedules restart over those epochs).
+
+    Attributes
+    ----------
+    labels_, n_features_in_, feature_names_in_, n_iter_, n_steps_, \
+history_, networks_, device_, input_offset_, input_scale_
+        See :class:`~skgancluster._base.BaseGANClustering`. ``networks_``
+        holds "generator", "clusterer" and "discriminator". ``history_``
+        records the losses "discriminator", "generator", "clusterer_adv",
+        "entropy", "consistency", and "lam" and "selected" (fraction of
+        samples with ``nu > 0``) of the self-paced schedule.
+    label_modes_ : ndarray of shape (n_clusters,)
+        Generator mode (prior block) behind each label: the block most
+        members of the K-means cluster fall into; ``sample(cluster=k)``
+        draws from it.
+    cluster_centers_ : ndarray of shape (n_clusters, block_size * n_clusters)
+        K-means centres in the code space ``C(x)``; ``predict`` returns the
+        nearest one.
+    noise_level_ : float
+        Current noise level ``a`` of the prior (its last value after fit).
+    select_fraction_ : float
+        Current target fraction of self-paced samples.
+
+    Notes
+    -----
+    The defaults are the paper's method: block-binary prior with noise
+    shrinking from 0.5 to 0.1, sigmoid clusterer, joint discriminator on
+    ``(z, x)`` pairs with the standard GAN loss (non-saturating form for
+    ``G`` and ``C``), minimum-entropy loss with balanced self-paced weights
+    (1% of the samples at the start, all at 3/4 of training), consistency
+    loss, Adam(0.5, 0.999) with the learning rate decaying linearly from
+    1e-4 to 1e-5, K-means on ``C(x)``. Two departures, both measured on
+    ``load_digits`` (``doc/benchmarks_bspl.md``) and both switchable: the
+    prior noise is reflected into ``[0, 1]`` (``prior_noise="add"`` is the
+    paper's literal ``b + U[0, a]``, out of reach of a sigmoid), and the
+    entropy term is a mean over pairs (``entropy_weight=batch_size`` gives
+    the paper's sums). The paper does not give ``m``; ``block_size=4`` is
+    ours. The paper uses the Triple-GAN networks
+    (convolutional, with ``hidden_units=(1024,)``-sized dense layers) and
+    trains far longer than ``max_iter=50``; give ``max_iter`` and the
+    network sizes to reproduce it. Departures measured on a CPU are in
+    ``doc/benchmarks_bspl.md``.
+
+    ``hash(X)`` returns the binary codes ``C(x) > 0.5`` used for retrieval.
+
+    References
+    ----------
+    K. Ghasedi, X. Wang, C. Deng, H. Huang. Balanced Self-Paced Learning for
+    Generative Adversarial Clustering Network. CVPR 2019.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from skgancluster import BSPLClusterGAN
+    >>> X, y = make_blobs(n_samples=300, centers=3, random_state=0)
+    >>> est = BSPLClusterGAN(n_clusters=3, max_iter=3, random_state=0)
+    >>> est.fit_predict(X).shape
+    (300,)
+    >>> est.transform(X).shape
+    (300, 12)
+    >>> est.hash(X[:2]).dtype
+    dtype('bool')
+    >>> X_new, labels = est.sample(4, cluster=0)
+    >>> X_new.shape
+    (4, 2)
+    """
+
+    _parameter_constraints = {
+        **BaseGANClustering._parameter_constraints,
+        "block_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "noise_start": [Interval(numbers.Real, 0, None, closed="left")],
+        "noise_end": [Interval(numbers.Real, 0, None, closed="left")],
+        "prior_noise": [StrOptions({"reflect", "add"})],
+        "self_paced": [StrOptions({"balanced", "standard"}), None],
+        "gamma": [Interval(numbers.Real, 0, None, closed="left")],
+        "start_fraction": [Interval(numbers.Real, 0, 1, closed="right")],
+        "full_fraction_at": [Interval(numbers.Real, 0, 1, closed="right")],
+        "entropy_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "consistency_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "augmentation": [StrOptions({"auto", "noise", "shift", "shift_flip"})],
+        "noise_std": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
+    _final_lr_ratio = 0.1  # learning rate decays linearly to this fraction of learning_rate
+    _d_dropout = 0.2  # dropout in the discriminator (as in Triple-GAN / ALI)
+
+    def __init__(self, n_clusters=8, *, block_size=4, noise_start=0.5, noise_end=0.1,
+                 prior_noise="reflect", self_paced="balanced", gamma=1.0, start_fraction=0.01,
+                 full_fraction_at=0.75,
+                 entropy_weight=1.0, consistency_weight=1.0, augmentation="auto", noise_std=0.1,
+                 image_shape=None, hidden_units=(256, 256), conv_channels=(64, 128),
+                 max_iter=50, batch_size=64, learning_rate=1e-4, scaling="auto", device="auto",
+                 random_state=None, verbose=0, warm_start=False):
+        self.n_clusters = n_clusters
+        self.block_size = block_size
+        self.noise_start = noise_start
+        self.noise_end = noise_end
+        self.prior_noise = prior_noise
+        self.self_paced = self_paced
+        self.gamma = gamma
+        self.start_fraction = start_fraction
+        self.full_fraction_at = full_fraction_at
+        self.entropy_weight = entropy_weight
+        self.consistency_weight = consistency_weight
+        self.augmentation = augmentation
+        self.noise_std = noise_std
+        self.image_shape = image_shape
+        self.hidden_units = hidden_units
+        self.conv_channels = conv_channels
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.scaling = scaling
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # --------------------------------------------------------------- networks
+    @property
+    def prior_(self):
+        """The block-binary prior at the current noise level ``noise_level_``."""
+        return BlockBinaryPrior(self.n_clusters, self.block_size, self.noise_level_, mode=self.prior_noise)
+
+    def _build_networks(self, n_features):
+        if not hasattr(self, "noise_level_"):  # kept by load(); reset by _on_epoch_start
+            self.noise_level_ = float(self.noise_start)
+            self.select_fraction_ = float(self.start_fraction)
+        m = self.n_clusters * self.block_size
+        shapes = dict(image_shape=self._image_shape, hidden_units=self._hidden_units,
+                      conv_channels=self._conv_channels)
+        clusterer = make_trunk(n_features, m, norm="batch", **shapes)
+        x_trunk = make_trunk(n_features, 1, dropout=self._d_dropout, **shapes)
+        return nn.ModuleDict({
+            "generator": make_generator(m, n_features, out_activation=self._generator_output(), **shapes),
+            "clusterer": nn.Sequential(clusterer, nn.Sigmoid()),
+            "discriminator": _JointDiscriminator(x_trunk, m, self._hidden_units[-1], self._d_dropout),
+        })
+
+    def _make_optimizers(self):
+        betas = (0.5, 0.999)
+        return {name: torch.optim.Adam(self.networks_[name].parameters(), self.learning_rate, betas=betas)
+                for name in ("discriminator", "generator", "clusterer")}
+
+    # -------------------------------------------------------------- schedules
+    def _on_epoch_start(self, epoch, n_epochs):
+        progress = epoch / max(n_epochs - 1, 1)
+        self.noise_level_ = float(self.noise_start + (self.noise_end - self.noise_start) * progress)
+        lr = self.learning_rate * (1 - (1 - self._final_lr_ratio) * progress)
+        for optimizer in self.optimizers_.values():
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+        ramp = min(1.0, epoch / max(self.full_fraction_at * n_epochs, 1e-12))
+        self.select_fraction_ = float(self.start_fraction + (1 - self.start_fraction) * ramp)
+
+    def _training_state(self):
+        return {**super()._training_state(), "noise_level_": self.noise_level_,
+                "select_fraction_": self.select_fraction_}
+
+    # --------------------------------------------------------------- training
+    def _augment(self, x):
+        mode = self.augmentation
+        if mode == "auto":
+            mode = "noise" if self._image_shape is None else "shift"
+        if mode == "noise" or self._image_shape is None:
+            return x + self.noise_std * torch.randn(x.shape, generator=self._generator, device=x.device,
+                                                    dtype=x.dtype)
+        channels, height, width = self._image_shape
+        n, gen = x.shape[0], self._generator
+        max_shift = max(1, min(height, width) // 10)
+        shifts = torch.randint(-max_shift, max_shift + 1, (n, 2), generator=gen, device=x.device).to(x.dtype)
+        theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)
+        theta[:, 0, 0] = theta[:, 1, 1] = 1
+        if mode == "shift_flip":
+            flip = torch.rand(n, generator=gen, device=x.device) < 0.5
+            theta[:, 0, 0] = torch.where(flip, -1.0, 1.0).to(x.dtype)
+        theta[:, 0, 2] = 2 * shifts[:, 0] / width
+        theta[:, 1, 2] = 2 * shifts[:, 1] / height
+        img = x.view(n, channels, height, width)
+        grid = F.affine_grid(theta, list(img.shape), align_corners=False)
+        return F.grid_sample(img, grid, mode="nearest", padding_mode="zeros", align_corners=False).flatten(1)
+
+    def _self_paced_weights(self, losses, groups):
+        """``(nu, lam)`` for one mini-batch under the current schedule."""
+        if self.self_paced is None:
+            return torch.ones_like(losses), losses.new_zeros(())
+        gamma = losses.new_zeros(())
+        if self.self_paced == "balanced":
+            gamma = self.gamma * losses.std(correction=0) * self.n_clusters / (2 * losses.numel())
+        lam = self_paced_threshold(losses, groups, gamma, self.select_fraction_)
+        return balanced_self_paced_weights(losses, groups, lam, gamma), lam
+
+    def _train_step(self, x_real, step):
+        nets, gen, opt = self.networks_, self._generator, self.optimizers_
+        generator, clusterer, disc = nets["generator"], nets["clusterer"], nets["discriminator"]
+        n, device = x_real.shape[0], x_real.device
+        ones, zeros = torch.ones(n, device=device), torch.zeros(n, device=device)
+        bce = F.binary_cross_entropy_with_logits
+
+        # Discriminator: clusterer pairs (C(x), x) are "real", generator pairs (z, G(z)) "fake".
+        z = self.prior_.sample(n, gen, device)[0]
+        with torch.no_grad():
+            x_fake = generator(z)
+            code_real = clusterer(x_real)
+        d_loss = bce(disc(code_real, x_real), ones) + bce(disc(z, x_fake), zeros)
+        opt["discriminator"].zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt["discriminator"].step()
+
+        disc.requires_grad_(False)  # no discriminator gradients from the G / C losses
+        # Generator: make (z, G(z)) look like a clusterer pair.
+        z = self.prior_.sample(n, gen, device)[0]
+        g_loss = bce(disc(z, generator(z)), ones)
+        opt["generator"].zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt["generator"].step()
+
+        # Clusterer: fool D, weighted minimum entropy, consistency.
+        code = clusterer(x_real)
+        c_adv = bce(disc(code, x_real), zeros)
+        disc.requires_grad_(True)
+        losses = min_entropy_losses(code)
+        nu, lam = self._self_paced_weights(losses.detach(), _block_argmax(code.detach(), self.n_clusters))
+        entropy = (nu * losses).mean() / n
+        consistency = (code - clusterer(self._augment(x_real))).square().sum(1).mean()
+        c_loss = c_adv + self.entropy_weight * entropy + self.consistency_weight * consistency
+        opt["clusterer"].zero_grad(set_to_none=True)
+        c_loss.backward()
+        opt["clusterer"].step()
+        return {"discriminator": d_loss.detach(), "generator": g_loss.detach(), "clusterer_adv": c_adv.detach(),
+                "entropy": losses.detach().mean(), "consistency": consistency.detach(), "lam": lam,
+                "selected": (nu > 0).float().mean()}
+
+    # -------------------------------------------------------------- inference
+    def _embed(self, x):
+        return self.networks_["clusterer"](x)
+
+    def _mode_proba(self, x):
+        blocks = self._embed(x).view(x.shape[0], self.n_clusters, -1).sum(2)
+        return blocks / blocks.sum(1, keepdim=True).clamp_min(1e-12)
+
+    def _fit_labels(self, X):
+        codes = self._map_batches(X, self._embed).astype(np.float64)
+        kmeans = KMeans(self.n_clusters, n_init=10, random_state=self._seed()).fit(codes)
+        self.cluster_centers_ = kmeans.cluster_centers_
+        labels = kmeans.labels_.astype(np.int64)
+        # K-means may leave a cluster empty on degenerate codes: keep labels contiguous.
+        used = np.unique(labels)
+        if len(used) < self.n_clusters:
+            self.cluster_centers_ = self.cluster_centers_[used]
+            labels = np.searchsorted(used, labels)
+        modes = codes.reshape(len(codes), self.n_clusters, -1).sum(2).argmax(1)
+        self.label_modes_ = np.array([np.bincount(modes[labels == k], minlength=self.n_clusters).argmax()
+                                      for k in range(len(self.cluster_centers_))], dtype=np.int64)
+        return labels
+
+    def predict(self, X):
+        X = self._check_fitted_X(X)
+        codes = self._map_batches(X, self._embed).astype(np.float64)
+        distances = ((codes[:, None, :] - self.cluster_centers_[None]) ** 2).sum(-1)
+        return distances.argmin(1)
+
+    predict.__doc__ = BaseGANClustering.predict.__doc__
+
+    @available_if(lambda est: False)
+    def predict_proba(self, X):
+        """Not available: clusters come from K-means on ``C(x)``."""
+        raise AttributeError("predict_proba is not available: BSPLClusterGAN clusters with K-means.")
+
+    def hash(self, X):
+        """Binary codes ``C(x) > 0.5`` of the clusterer, for retrieval.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        codes : ndarray of bool, shape (n_samples, block_size * n_clusters)
+            The hash bits.
+        """
+        X = self._check_fitted_X(X)
+        return self._map_batches(X, lambda x: self._embed(x) > 0.5)
