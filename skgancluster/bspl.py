@@ -215,6 +215,10 @@ class BSPLClusterGAN(BaseGANClustering):
     warm_start : bool, default=False
         When True, ``fit`` continues from the fitted state for ``max_iter``
         more epochs (the schedules restart over those epochs).
+    n_jobs : int or None, default=None
+        torch threads on the CPU during ``fit``, ``predict``, ``transform``
+        and ``sample`` (restored afterwards); ``-1`` uses every core. None
+        keeps torch's setting (one thread per core).
 
     Attributes
     ----------
@@ -306,7 +310,7 @@ history_, networks_, device_, input_offset_, input_scale_
                  entropy_weight=1.0, consistency_weight=1.0, augmentation="auto", noise_std=0.1,
                  image_shape=None, hidden_units=(256, 256), conv_channels=(64, 128),
                  max_iter=50, batch_size=64, learning_rate=1e-4, scaling="auto", device="auto",
-                 random_state=None, verbose=0, warm_start=False):
+                 random_state=None, verbose=0, warm_start=False, n_jobs=None):
         self.n_clusters = n_clusters
         self.block_size = block_size
         self.noise_start = noise_start
@@ -331,6 +335,7 @@ history_, networks_, device_, input_offset_, input_scale_
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.n_jobs = n_jobs
 
     # --------------------------------------------------------------- networks
     @property
