@@ -2,10 +2,11 @@
 
 from ._training import TrainingDivergedError
 from .clustergan import ClusterGANClustering
+from .precise import PreciseFeatureClustering
 
 __version__ = "0.1.0"
 
-__all__ = ["ClusterGANClustering", "TrainingDivergedError", "all_estimators"]
+__all__ = ["ClusterGANClustering", "PreciseFeatureClustering", "TrainingDivergedError", "all_estimators"]
 
 
 def all_estimators():
@@ -22,4 +23,7 @@ def all_estimators():
     >>> [name for name, _ in all_estimators()][:1]
     ['ClusterGANClustering']
     """
-    return sorted([("ClusterGANClustering", ClusterGANClustering)])
+    return sorted([
+        ("ClusterGANClustering", ClusterGANClustering),
+        ("PreciseFeatureClustering", PreciseFeatureClustering),
+    ])

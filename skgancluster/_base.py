@@ -449,7 +449,7 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
 
     # ----------------------------------------------------------- persistence
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ may return __dict__ itself
         if "networks_" in state:
             # Modules and optimizer states travel on the CPU, so a model fitted
             # on CUDA unpickles on a machine without it.
