@@ -1,11 +1,11 @@
 """Quality and time of PreciseFeatureClustering over seeds, with KMeans beside.
 
-Usage (from the repository root)::
+Usage (from the repository root; ``PYTHONPATH=.`` unless the package is installed)::
 
-    OMP_NUM_THREADS=1 python benchmarks/precise_runs.py blobs --seeds 0 1 2
-    OMP_NUM_THREADS=1 python benchmarks/precise_runs.py mnist --seeds 0 --max-iter 30 \\
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/precise_runs.py blobs --seeds 0 1 2
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/precise_runs.py mnist --seeds 0 --max-iter 30 \\
         --params "conv_channels=(32, 64), hidden_units=(256,), learning_rate=2e-4"
-    OMP_NUM_THREADS=1 python benchmarks/precise_runs.py artifact --seeds 0
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/precise_runs.py artifact --seeds 0
 
 Data sets: ``blobs`` (the paper's 8 Gaussian blobs, ``make_precise_blobs``,
 K=8), ``mnist`` (``load_mnist_5k``, K=10) and ``artifact``
