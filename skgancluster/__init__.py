@@ -3,10 +3,17 @@
 from ._training import TrainingDivergedError
 from .bspl import BSPLClusterGAN
 from .clustergan import ClusterGANClustering
+from .precise import PreciseFeatureClustering
 
 __version__ = "0.1.0"
 
-__all__ = ["BSPLClusterGAN", "ClusterGANClustering", "TrainingDivergedError", "all_estimators"]
+__all__ = [
+    "BSPLClusterGAN",
+    "ClusterGANClustering",
+    "PreciseFeatureClustering",
+    "TrainingDivergedError",
+    "all_estimators",
+]
 
 
 def all_estimators():
@@ -23,4 +30,8 @@ def all_estimators():
     >>> [name for name, _ in all_estimators()][:2]
     ['BSPLClusterGAN', 'ClusterGANClustering']
     """
-    return sorted([("BSPLClusterGAN", BSPLClusterGAN), ("ClusterGANClustering", ClusterGANClustering)])
+    return sorted([
+        ("BSPLClusterGAN", BSPLClusterGAN),
+        ("ClusterGANClustering", ClusterGANClustering),
+        ("PreciseFeatureClustering", PreciseFeatureClustering),
+    ])

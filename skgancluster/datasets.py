@@ -7,7 +7,7 @@ Nothing here downloads anything: MNIST comes from the 5000 digits that
 import numpy as np
 from sklearn.utils import check_random_state
 
-__all__ = ["load_mnist_5k", "make_clustergan_synthetic"]
+__all__ = ["load_mnist_5k", "make_artifact_mnist", "make_clustergan_synthetic", "make_precise_blobs"]
 
 
 def load_mnist_5k(return_X_y=True):
@@ -98,3 +98,92 @@ def make_clustergan_synthetic(n_samples=10000, n_features=100, n_clusters=4,
     sigmoid = lambda t: 1.0 / (1.0 + np.exp(-t))  # noqa: E731
     X = sigmoid(sigmoid(latent @ W.T) @ U.T)
     return X.astype(np.float32), y.astype(np.int64)
+
+
+# The eight blob centres of the precise-feature GAN paper (section IV-B).
+_PRECISE_CENTRES = np.array([
+    [1.414, 0.0], [-1.414, 0.0], [0.0, 1.414], [0.0, -1.414],
+    [1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0],
+])
+
+
+def make_precise_blobs(n_samples=4000, cluster_std=0.014, random_state=None):
+    """The 8 Gaussian blobs of the precise-feature GAN paper (Gan et al., IV-B).
+
+    Eight isotropic Gaussian blobs in the plane, centred at
+    ``(+-1.414, 0)``, ``(0, +-1.414)`` and ``(+-1, +-1)`` (on a circle of
+    radius about 1.414), each with standard deviation 0.014.
+
+    Parameters
+    ----------
+    n_samples : int, default=4000
+        Total number of points, split as evenly as possible between blobs.
+        The paper samples afresh at every step ("infinite" data).
+    cluster_std : float, default=0.014
+        Standard deviation of every blob.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the points and of their order.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2), float32
+        The points.
+    y : ndarray of shape (n_samples,), int64
+        Blob of each point, in the order of the centres above.
+
+    Examples
+    --------
+    >>> from skgancluster.datasets import make_precise_blobs
+    >>> X, y = make_precise_blobs(n_samples=800, random_state=0)
+    >>> X.shape, sorted(set(y.tolist()))
+    ((800, 2), [0, 1, 2, 3, 4, 5, 6, 7])
+    """
+    rng = check_random_state(random_state)
+    y = np.arange(n_samples) % len(_PRECISE_CENTRES)
+    rng.shuffle(y)
+    X = _PRECISE_CENTRES[y] + cluster_std * rng.standard_normal((n_samples, 2))
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+def make_artifact_mnist(levels=(0.1, 0.5, 0.9), random_state=None):
+    """Artifact-MNIST: MNIST-5k whose first pixel carries a hidden label.
+
+    The 5000 digits of :func:`load_mnist_5k` with the first pixel (top-left
+    corner, always 0 in MNIST) set, at random with equal probability, to
+    0.1, 0.5 or 0.9 of the pixel range (25.5, 127.5 or 229.5 in raw
+    intensities). The labels are the artifact, not the digit: the task of
+    the precise-feature GAN paper (section IV-D) with ``n_clusters=3``.
+
+    Parameters
+    ----------
+    levels : sequence of float, default=(0.1, 0.5, 0.9)
+        Values of the first pixel, as fractions of the pixel range 0..255.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the artifact drawn for each image.
+
+    Returns
+    -------
+    X : ndarray of shape (5000, 784), float32
+        Raw intensities in ``[0, 255]`` (use ``image_shape=(1, 28, 28)``).
+    y : ndarray of shape (5000,), int64
+        Index of the artifact level of each image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgancluster.datasets import make_artifact_mnist
+    >>> X, y = make_artifact_mnist(random_state=0)
+    >>> X.shape, np.unique(X[:, 0]).tolist()
+    ((5000, 784), [25.5, 127.5, 229.5])
+    >>> bool((X[:, 0] == np.array([25.5, 127.5, 229.5])[y]).all())
+    True
+    """
+    levels = np.asarray(levels, dtype=np.float64)
+    if levels.ndim != 1 or len(levels) < 2 or not np.all((levels >= 0) & (levels <= 1)):
+        raise ValueError(f"levels must be at least two fractions in [0, 1], got {levels.tolist()}.")
+    rng = check_random_state(random_state)
+    X, _ = load_mnist_5k()
+    X = X.copy()
+    y = rng.randint(len(levels), size=X.shape[0])
+    X[:, 0] = (255.0 * levels[y]).astype(np.float32)
+    return X, y.astype(np.int64)
