@@ -193,6 +193,10 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
     def _on_epoch_start(self, epoch, n_epochs):
         """Update schedules; ``epoch`` counts from 0 within this ``fit``."""
 
+    def _n_epochs(self, n_samples):
+        """Epochs this ``fit`` trains for (``max_iter``; a method may add rules)."""
+        return self.max_iter
+
     def _training_state(self):
         """Attributes restored with the networks when training rolls back."""
         return {"n_iter_": self.n_iter_, "n_steps_": self.n_steps_}
@@ -344,7 +348,7 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
             source = BatchSource(X, self.input_offset_, self.input_scale_, self.device_, self.batch_size)
             self._source = source
             try:
-                run_training(self, source, self.max_iter, generator)
+                run_training(self, source, self._n_epochs(n_samples), generator)
                 self.labels_ = self._fit_labels(X)
             except BaseException:
                 # A fresh fit that failed (diverged or interrupted before its

@@ -50,8 +50,11 @@ class ClusterGANClustering(BaseGANClustering):
     conv_channels : tuple of int, default=(32, 64)
         Channels of the stride-2 convolutions (images only); the paper uses
         (64, 128).
-    max_iter : int, default=60
-        Number of epochs (passes over the data).
+    max_iter : int or "auto", default="auto"
+        Number of epochs (passes over the data). "auto" trains on about
+        300,000 real samples, ``round(300000 / n_samples)`` epochs clipped to
+        [1, 200]: 60 epochs (4,700 generator steps) for 5,000 samples, 30
+        for 10,000.
     batch_size : int, default=64
         Real samples per critic step (at least 2; capped at ``n_samples``).
     learning_rate : float, default=5e-4
@@ -149,6 +152,7 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
         "n_critic": [Interval(numbers.Integral, 1, None, closed="left")],
         "gp_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "real_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "inference": [StrOptions({"encoder", "kmeans", "backprop"})],
     }
 
@@ -165,7 +169,7 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
 
     def __init__(self, n_clusters=8, *, latent_dim=30, sigma=0.1, beta_n=10.0, beta_c=10.0,
                  image_shape=None, hidden_units=(256, 256), conv_channels=(32, 64),
-                 max_iter=60, batch_size=64, learning_rate=5e-4, n_critic=1, gp_weight=10.0,
+                 max_iter="auto", batch_size=64, learning_rate=5e-4, n_critic=1, gp_weight=10.0,
                  real_weight=1.0, inference="encoder", scaling="auto", device="auto", random_state=None,
                  verbose=0, warm_start=False, n_jobs=None):
         self.n_clusters = n_clusters
@@ -212,6 +216,13 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
         }
 
     # --------------------------------------------------------------- training
+    _auto_samples = 300_000  # real samples seen with max_iter="auto"
+
+    def _n_epochs(self, n_samples):
+        if self.max_iter == "auto":
+            return int(np.clip(round(self._auto_samples / n_samples), 1, 200))
+        return self.max_iter
+
     def _train_step(self, x_real, step):
         nets, gen, device = self.networks_, self._generator, x_real.device
         generator, critic, encoder = nets["generator"], nets["critic"], nets["encoder"]

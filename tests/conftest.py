@@ -21,7 +21,7 @@ FAST_PARAMS = {
     "latent_dim": 3,
     "max_iter": 10,
     "batch_size": 16,
-    "learning_rate": 1e-3,
+    "learning_rate": 3e-3,
     "n_critic": 1,
     "device": "cpu",
     "random_state": 0,
