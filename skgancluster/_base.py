@@ -220,7 +220,7 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
                 "cannot make more clusters than there are samples."
             )
         if self.n_jobs == 0:
-            raise ValueError("n_jobs == 0 has no meaning; use None, a positive int, or -1 for every core.")
+            raise ValueError("n_jobs == 0 has no meaning; use None (1 thread), a positive int, or -1 for every core.")
         self._hidden_units = _positive_int_sequence(self.hidden_units, "hidden_units")
         self._conv_channels = _positive_int_sequence(self.conv_channels, "conv_channels")
         self._image_shape = None
@@ -401,14 +401,17 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         """Run with ``n_jobs`` torch threads on the CPU, then restore the caller's.
 
         torch's thread count is process-wide, so it is set only for the
-        duration of a call. ``None`` leaves torch's own setting (by default
-        one thread per core); ``-1`` means every core this process may use.
+        duration of a call. As in scikit-learn, ``None`` means 1 and ``-1``
+        every core this process may use (measured in doc/benchmarks.md: on a
+        busy machine extra threads are several times slower, and one thread
+        per fit is what GridSearchCV(n_jobs=...) needs).
         """
-        if self.n_jobs is None or getattr(self, "device_", torch.device("cpu")).type != "cpu":
+        if getattr(self, "device_", torch.device("cpu")).type != "cpu":
             yield
             return
+        n_jobs = 1 if self.n_jobs is None else self.n_jobs
         n_cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        n_threads = self.n_jobs if self.n_jobs > 0 else max(1, n_cores + 1 + self.n_jobs)
+        n_threads = n_jobs if n_jobs > 0 else max(1, n_cores + 1 + n_jobs)
         previous = torch.get_num_threads()
         torch.set_num_threads(n_threads)
         try:

@@ -8,7 +8,6 @@ progress display, divergence checks, and keyboard interrupts.
 """
 
 import copy
-import math
 import sys
 import time
 import warnings
@@ -18,6 +17,11 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 __all__ = ["BatchSource", "TrainingDivergedError", "run_training"]
+
+
+# A mean epoch loss this large (or NaN/inf) means the run has diverged, even if
+# it is still finite: healthy GAN losses stay within a few orders of unity.
+_EXPLODED = 1e12
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -126,12 +130,12 @@ def run_training(estimator, source, n_epochs, generator):
             # The one host synchronisation of the epoch.
             values = torch.stack([sums[k].float() for k in sums]).tolist() if sums else []
             losses = {k: v / counts[k] for k, v in zip(sums, values)}
-            bad = [k for k, v in losses.items() if not math.isfinite(v)]
+            bad = [k for k, v in losses.items() if not abs(v) < _EXPLODED]
             if bad:
                 _restore(estimator, snapshot)
                 message = (
                     f"Training diverged at epoch {first_epoch + epoch + 1}: loss "
-                    f"{', '.join(repr(k) for k in bad)} is not finite. Lower "
+                    f"{', '.join(repr(k) for k in bad)} is not finite or exploded (|loss| > 1e12). Lower "
                     f"learning_rate (now {estimator.learning_rate!r})"
                     + (" or scale the input (scaling='standard')" if estimator.scaling is None else "")
                     + "."

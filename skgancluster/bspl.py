@@ -217,8 +217,10 @@ class BSPLClusterGAN(BaseGANClustering):
         more epochs (the schedules restart over those epochs).
     n_jobs : int or None, default=None
         torch threads on the CPU during ``fit``, ``predict``, ``transform``
-        and ``sample`` (restored afterwards); ``-1`` uses every core. None
-        keeps torch's setting (one thread per core).
+        and ``sample`` (restored afterwards). None means 1, as in
+        scikit-learn; ``-1`` uses every core, which helps large networks on
+        an idle machine. On a busy machine extra threads can be several
+        times slower.
 
     Attributes
     ----------
