@@ -149,7 +149,7 @@ class BSPLClusterGAN(BaseGANClustering):
         How the uniform noise enters the prior: "add" is ``z = b + u`` as
         written in the paper (block entries in ``[1, 1 + a]``, which the
         sigmoid clusterer cannot output, so the joint discriminator wins at
-        once: measured in ``doc/benchmarks_bspl.md``); "reflect" is
+        once: measured in ``doc/benchmarks.md``); "reflect" is
         ``z = b + (1 - 2 b) u``, the same noise pointed into ``[0, 1]``.
     self_paced : {"balanced", "standard"} or None, default="balanced"
         Weights of the per-sample entropy losses: balanced self-paced
@@ -175,7 +175,7 @@ class BSPLClusterGAN(BaseGANClustering):
         (``l_i`` sums over the batch). The paper sums over samples and
         pairs with weight 1, which is ``entropy_weight=batch_size`` here; on
         ``load_digits`` that weight drives the clusterer into one block
-        (``doc/benchmarks_bspl.md``).
+        (``doc/benchmarks.md``).
     consistency_weight : float, default=1.0
         Weight of the consistency loss ``mean_i ||C(x_i) - C(x~_i)||^2``.
     augmentation : {"auto", "noise", "shift", "shift_flip"}, default="auto"
@@ -252,7 +252,7 @@ history_, networks_, device_, input_offset_, input_scale_
     (1% of the samples at the start, all at 3/4 of training), consistency
     loss, Adam(0.5, 0.999) with the learning rate decaying linearly from
     1e-4 to 1e-5, K-means on ``C(x)``. Two departures, both measured on
-    ``load_digits`` (``doc/benchmarks_bspl.md``) and both switchable: the
+    ``load_digits`` (``doc/benchmarks.md``) and both switchable: the
     prior noise is reflected into ``[0, 1]`` (``prior_noise="add"`` is the
     paper's literal ``b + U[0, a]``, out of reach of a sigmoid), and the
     entropy term is a mean over pairs (``entropy_weight=batch_size`` gives
@@ -261,7 +261,7 @@ history_, networks_, device_, input_offset_, input_scale_
     (convolutional, with ``hidden_units=(1024,)``-sized dense layers) and
     trains far longer than ``max_iter=50``; give ``max_iter`` and the
     network sizes to reproduce it. Departures measured on a CPU are in
-    ``doc/benchmarks_bspl.md``.
+    ``doc/benchmarks.md``.
 
     ``hash(X)`` returns the binary codes ``C(x) > 0.5`` used for retrieval.
 
