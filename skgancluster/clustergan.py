@@ -365,9 +365,7 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
         if isinstance(n_steps, bool) or not isinstance(n_steps, numbers.Integral) or n_steps < 2:
             raise ValueError(f"n_steps must be an int >= 2, got {n_steps!r}.")
         device = self.device_
-        seed = int(np.random.RandomState(self._seed()).randint(2**31 - 1)) if self.random_state is not None else None
-        gen = torch.Generator(device)
-        gen.manual_seed(seed) if seed is not None else gen.seed()
+        gen = torch.Generator(device).manual_seed(int(self._rng().randint(2**31 - 1)))
         mu = torch.linspace(1, 0, n_steps, device=device)[:, None]
         eye = torch.eye(self.n_clusters, device=device)
         z_c = mu * eye[a] + (1 - mu) * eye[b]
