@@ -287,7 +287,7 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
         final ``L1(G(z), x) + lambda ||z_n||^2``.
         """
         generator, K, clip = self.networks_["generator"], self.n_clusters, 6 * self.sigma
-        seed_gen = torch.Generator(x.device).manual_seed(0)  # same answer for the same row
+        seed_gen = torch.Generator(x.device).manual_seed(0)  # the same input decodes the same way
         codes = torch.eye(K, device=x.device)
         out = []
         with torch.inference_mode(False), torch.enable_grad():
