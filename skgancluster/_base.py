@@ -18,7 +18,8 @@ A method subclasses it and supplies only its own ideas:
     the latent embedding (``transform``) and, where the method has one, the
     soft assignment to generator modes (``predict_proba``);
 and optionally ``_on_epoch_start`` (schedules), ``_fit_labels`` (another
-inference rule) and ``_training_state`` (attributes a schedule changes).
+inference rule), ``_training_state`` (attributes a schedule changes),
+``_epoch_record`` (schedule values for ``history_``) and ``_n_epochs``.
 """
 
 import contextlib
@@ -196,6 +197,10 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
     def _n_epochs(self, n_samples):
         """Epochs this ``fit`` trains for (``max_iter``; a method may add rules)."""
         return self.max_iter
+
+    def _epoch_record(self):
+        """Schedule values to keep in ``history_`` each epoch (not losses)."""
+        return {}
 
     def _training_state(self):
         """Attributes restored with the networks when training rolls back."""

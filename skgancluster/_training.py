@@ -150,7 +150,7 @@ def run_training(estimator, source, n_epochs, generator):
             history.new_epoch()
             history.record("epoch", first_epoch + done)
             history.record("dur", time.perf_counter() - started)
-            for k, v in losses.items():
+            for k, v in {**losses, **estimator._epoch_record()}.items():
                 history.record(k, v)
             estimator.n_iter_ = first_epoch + done
             snapshot = _snapshot(estimator)

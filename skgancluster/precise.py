@@ -344,9 +344,11 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
         self.optimizers_["generator"].zero_grad(set_to_none=True)
         loss.backward()
         self.optimizers_["generator"].step()
-        losses.update(generator=adversarial.detach(), entropy=entropy.detach(),
-                      eta=torch.tensor(self.eta_, device=device))
+        losses.update(generator=adversarial.detach(), entropy=entropy.detach())
         return losses
+
+    def _epoch_record(self):
+        return {"eta": self.eta_}
 
     # -------------------------------------------------------------- inference
     def _embed(self, x):
