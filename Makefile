@@ -21,7 +21,7 @@ demo: install
 	$(BIN)/python examples/demo_mnist.py
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q tests --doctest-modules skgancluster
 
 clean:
 	rm -rf $(VENV) *.egg-info

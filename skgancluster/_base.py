@@ -46,6 +46,7 @@ __all__ = ["BaseGANClustering"]
 
 _FORMAT = "skgancluster-v1"
 _INFERENCE_BATCH = 4096  # rows per forward pass at predict/transform time
+_CPU = torch.device("cpu")
 _STATS_CHUNK = 65536  # rows per chunk when learning the input scaling...
 _STATS_CHUNK_ELEMENTS = 2**23  # ...at most this many values (a wide sparse X is densified per chunk)
 
@@ -72,16 +73,6 @@ def resolve_device(device):
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={str(device)!r} was asked for but CUDA is not available; use 'auto' or 'cpu'.")
     return device
-
-
-def _tensors_to_cpu(obj):
-    if torch.is_tensor(obj):
-        return obj.detach().cpu()
-    if isinstance(obj, dict):
-        return {k: _tensors_to_cpu(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_tensors_to_cpu(v) for v in obj)
-    return obj
 
 
 def _on_device(obj, device, depth=0):
@@ -566,9 +557,8 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
             # Modules, optimizer states and any other tensor (a prior's
             # weights, ...) travel on the CPU, so a model fitted on CUDA
             # unpickles on a machine without it.
-            cpu = torch.device("cpu")
-            state = {k: _on_device(v, cpu) if k != "optimizers_" else v for k, v in state.items()}
-            state["optimizers_"] = {k: _tensors_to_cpu(o.state_dict()) for k, o in self.optimizers_.items()}
+            state = {k: _on_device(v, _CPU) if k != "optimizers_" else v for k, v in state.items()}
+            state["optimizers_"] = {k: _on_device(o.state_dict(), _CPU) for k, o in self.optimizers_.items()}
             state["device_"] = str(self.device_)
         return state
 
@@ -626,8 +616,8 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
             "class": type(self).__name__,
             "params": json.dumps(params),
             "fitted": fitted,
-            "networks": _tensors_to_cpu(self.networks_.state_dict()),
-            "optimizers": {k: _tensors_to_cpu(o.state_dict()) for k, o in self.optimizers_.items()},
+            "networks": _on_device(self.networks_.state_dict(), _CPU),
+            "optimizers": {k: _on_device(o.state_dict(), _CPU) for k, o in self.optimizers_.items()},
         }
         torch.save(payload, path)
 

@@ -6,7 +6,20 @@ import torch.nn.functional as F
 __all__ = ["MixedPrior", "BlockBinaryPrior"]
 
 
-class MixedPrior:
+class _ClusterPrior:
+    """What every prior shares: the cluster of each code, ``k ~ Categorical(weights)``.
+
+    Subclasses set ``n_clusters`` and ``weights`` (a tensor of probabilities,
+    or ``None`` for uniform).
+    """
+
+    def sample_clusters(self, n, generator, device):
+        if self.weights is None:
+            return torch.randint(self.n_clusters, (n,), generator=generator, device=device)
+        return torch.multinomial(self.weights.to(device), n, replacement=True, generator=generator)
+
+
+class MixedPrior(_ClusterPrior):
     """ClusterGAN's prior: Gaussian noise next to a one-hot cluster code.
 
     ``z = (z_n, z_c)`` with ``z_n ~ N(0, sigma^2 I)`` of ``noise_dim`` entries
@@ -35,11 +48,6 @@ class MixedPrior:
     def dim(self):
         return self.noise_dim + self.n_clusters
 
-    def sample_clusters(self, n, generator, device):
-        if self.weights is None:
-            return torch.randint(self.n_clusters, (n,), generator=generator, device=device)
-        return torch.multinomial(self.weights.to(device), n, replacement=True, generator=generator)
-
     def sample_noise(self, n, generator, device):
         return self.sigma * torch.randn(n, self.noise_dim, generator=generator, device=device)
 
@@ -56,7 +64,7 @@ class MixedPrior:
         return z, z_n, clusters
 
 
-class BlockBinaryPrior:
+class BlockBinaryPrior(_ClusterPrior):
     """The balanced self-paced ClusterGAN prior: block-binary codes plus uniform noise.
 
     ``z`` has ``m = block_size * n_clusters`` entries: the ``block_size``
@@ -94,11 +102,6 @@ class BlockBinaryPrior:
     @property
     def dim(self):
         return self.n_clusters * self.block_size
-
-    def sample_clusters(self, n, generator, device):
-        if self.weights is None:
-            return torch.randint(self.n_clusters, (n,), generator=generator, device=device)
-        return torch.multinomial(self.weights.to(device), n, replacement=True, generator=generator)
 
     def sample_noise(self, n, generator, device):
         return self.noise * torch.rand(n, self.dim, generator=generator, device=device)
