@@ -40,7 +40,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.history import History
 
+from ._augment import augment
 from ._training import BatchSource, as_tensor_readonly, run_training
+from .losses import information_and_consistency
 
 __all__ = ["BaseGANClustering"]
 
@@ -146,7 +148,7 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         "image_shape": [None, tuple, list],
         "hidden_units": [tuple, list],
         "conv_channels": [tuple, list],
-        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         # >= 2: batch normalisation (and a GAN) cannot train on single rows.
         "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -157,6 +159,13 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         "warm_start": ["boolean"],
         "n_jobs": [numbers.Integral, None],
     }
+
+    # The real-data cluster-head terms that methods may add (``real_weight``):
+    # the perturbation of the consistency term (images: shift in pixels,
+    # rotation in degrees, zoom fraction) and the weight of the marginal
+    # entropy in the information term (IMSAT's mu); measured in doc/benchmarks.md.
+    _real_augmentation = dict(max_shift=3.0, max_rotation=15.0, max_zoom=0.1)
+    _marginal_weight = 2.0
 
     # Parameters given as tuples; JSON turns them into lists, load turns them back.
     _tuple_params = ("image_shape", "hidden_units", "conv_channels")
@@ -185,8 +194,14 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
     def _on_epoch_start(self, epoch, n_epochs):
         """Update schedules; ``epoch`` counts from 0 within this ``fit``."""
 
+    _auto_samples = 300_000  # real samples seen with max_iter="auto"
+
     def _n_epochs(self, n_samples):
-        """Epochs this ``fit`` trains for (``max_iter``; a method may add rules)."""
+        """Epochs this ``fit`` trains for: ``max_iter``, or with "auto" about
+        ``_auto_samples`` real samples, ``round(_auto_samples / n_samples)``
+        epochs clipped to [1, 200]."""
+        if self.max_iter == "auto":
+            return int(np.clip(round(self._auto_samples / n_samples), 1, 200))
         return self.max_iter
 
     def _epoch_record(self):
@@ -378,6 +393,35 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
             Cluster labels.
         """
         return self.fit(X).labels_
+
+    def _real_data_terms(self, cluster_logits, x_real):
+        """Information and consistency of a cluster head on a real mini-batch.
+
+        ``cluster_logits`` maps scaled rows to cluster logits; the perturbed
+        copy is drawn with ``_real_augmentation`` (see
+        :func:`~skgancluster.losses.information_and_consistency`).
+        """
+        x_aug = augment(x_real, self._image_shape, self._generator, **self._real_augmentation)
+        return information_and_consistency(cluster_logits, x_real, x_aug, self._marginal_weight)
+
+    def _scale_learning_rate(self, factor):
+        """Set the step size of every optimizer to ``factor * learning_rate``."""
+        for optimizer in self.optimizers_.values():
+            for group in optimizer.param_groups:
+                group["lr"] = self.learning_rate * factor
+
+    def _adam(self, params, betas):
+        """Adam at ``learning_rate`` for the methods' optimizers.
+
+        The fused kernel (one kernel for all parameters; +4 % samples per
+        CPU-second on the CPU, see ``doc/benchmarks.md``) where this torch
+        has it for the device, else the default foreach one.
+        """
+        params = list(params)
+        try:
+            return torch.optim.Adam(params, self.learning_rate, betas=betas, fused=True)
+        except RuntimeError:  # no fused kernel for this device in this torch
+            return torch.optim.Adam(params, self.learning_rate, betas=betas)
 
     def _seed(self):
         """An int seed for torch; never draws from numpy's global state."""

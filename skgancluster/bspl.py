@@ -362,17 +362,14 @@ history_, networks_, device_, input_offset_, input_scale_
 
     def _make_optimizers(self):
         betas = (0.5, 0.999)
-        return {name: torch.optim.Adam(self.networks_[name].parameters(), self.learning_rate, betas=betas)
+        return {name: self._adam(self.networks_[name].parameters(), betas)
                 for name in ("discriminator", "generator", "clusterer")}
 
     # -------------------------------------------------------------- schedules
     def _on_epoch_start(self, epoch, n_epochs):
         progress = epoch / max(n_epochs - 1, 1)
         self.noise_level_ = float(self.noise_start + (self.noise_end - self.noise_start) * progress)
-        lr = self.learning_rate * (1 - (1 - self._final_lr_ratio) * progress)
-        for optimizer in self.optimizers_.values():
-            for group in optimizer.param_groups:
-                group["lr"] = lr
+        self._scale_learning_rate(1 - (1 - self._final_lr_ratio) * progress)
         ramp = min(1.0, epoch / max(self.full_fraction_at * n_epochs, 1e-12))
         self.select_fraction_ = float(self.start_fraction + (1 - self.start_fraction) * ramp)
 

@@ -2,7 +2,7 @@
 
 import torch
 
-__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy"]
+__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "information_and_consistency"]
 
 
 def gradient_penalty(critic, real, fake, generator):
@@ -32,3 +32,26 @@ def entropy(probs, dim=-1, eps=1e-8):
 def marginal_entropy(probs, eps=1e-8):
     """Entropy of the batch-average distribution ``H(mean_i p_i)``."""
     return entropy(probs.mean(0), eps=eps)
+
+
+def information_and_consistency(cluster_logits, x, x_perturbed, marginal_weight=1.0):
+    """Real-data terms for a cluster head: information maximisation and consistency.
+
+    With ``p_i = softmax(cluster_logits(x_i))`` and ``q_i`` the same for
+    ``x_perturbed``:
+
+    - information ``mean_i H(p_i) - marginal_weight * H(mean_i p_i)``:
+      confident assignments that use every cluster (as in IMSAT, whose
+      ``mu`` is ``marginal_weight``);
+    - consistency ``mean_i KL(p_i || q_i)``, with ``p_i`` held fixed: a
+      label-preserving perturbation must not change the assignment.
+
+    Returns
+    -------
+    information, consistency : scalar tensors
+    """
+    proba = cluster_logits(x).softmax(1)
+    information = entropy(proba).mean() - marginal_weight * marginal_entropy(proba)
+    target = proba.detach()
+    consistency = (target * ((target + 1e-8).log() - cluster_logits(x_perturbed).log_softmax(1))).sum(1).mean()
+    return information, consistency

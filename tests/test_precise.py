@@ -85,7 +85,7 @@ def test_eta_schedule_function():
 def test_eta_schedule_in_fit(blobs):
     X, _ = blobs
     # 400 samples / 32 = 12 batches per epoch, 5 epochs: 60 critic steps, 12 generator steps.
-    params = dict(FAST, max_iter=5)
+    params = dict(FAST, max_iter=5, n_critic=5)
     est = PreciseFeatureClustering(8, eta0=10.0, eta_every=0.25, **params).fit(X)
     assert est.eta_every_steps_ == 3  # round(0.25 * 12)
     # The last generator step has index 11: 10 * 1.2 ** (11 // 3).
