@@ -194,8 +194,10 @@ class BSPLClusterGAN(BaseGANClustering):
         is used, as the width of the fully connected layer.
     conv_channels : tuple of int, default=(64, 128)
         Channels of the stride-2 convolutions (images only).
-    max_iter : int, default=50
-        Number of epochs (passes over the data).
+    max_iter : int or "auto", default=50
+        Number of epochs (passes over the data). "auto" trains on about
+        300,000 real samples (``round(300000 / n_samples)`` epochs clipped
+        to [1, 200]).
     batch_size : int, default=64
         Real samples per step (also the size of the adjacency matrix).
     learning_rate : float, default=1e-4
