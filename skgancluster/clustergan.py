@@ -156,7 +156,6 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
         "inference": [StrOptions({"encoder", "kmeans", "backprop"})],
     }
 
-
     # Backprop decoding (Algorithm 1): Adam steps, step size, weight of
     # ||z_n||^2, and rows decoded together (each with K restarts).
     _backprop_steps = 100
