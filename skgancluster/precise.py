@@ -16,8 +16,13 @@ from .priors import MixedPrior
 __all__ = ["PreciseFeatureClustering"]
 
 
-def eta_schedule(generator_step, eta0, growth, every):
-    """The staircase trade-off ``eta0 * growth ** floor(t / every)`` (paper Eq. 8).
+def eta_schedule(generator_step, eta0, growth, every, max_stairs=29):
+    """The staircase trade-off ``eta0 * growth ** min(floor(t / every), max_stairs)``.
+
+    Paper Eq. 8. The paper's schedule has 30 stairs (``tau = 30000`` of
+    900000 steps), so ``eta`` ends at ``eta0 * growth ** 29``; it stays
+    there if training goes on (``warm_start`` fits), instead of growing
+    without bound until the generator loss overflows.
 
     Parameters
     ----------
@@ -29,6 +34,8 @@ def eta_schedule(generator_step, eta0, growth, every):
         Factor applied every ``every`` generator steps.
     every : int
         Length of one stair, in generator steps.
+    max_stairs : int, default=29
+        Number of increases after which ``eta`` stays constant.
 
     Returns
     -------
@@ -40,7 +47,7 @@ def eta_schedule(generator_step, eta0, growth, every):
     >>> [round(eta_schedule(t, 10.0, 1.2, 2), 2) for t in range(5)]
     [10.0, 10.0, 12.0, 12.0, 14.4]
     """
-    return float(eta0) * float(growth) ** (int(generator_step) // int(every))
+    return float(eta0) * float(growth) ** min(int(generator_step) // int(every), int(max_stairs))
 
 
 def _check_cluster_weights(weights, n_clusters):
@@ -102,7 +109,7 @@ class PreciseFeatureClustering(BaseGANClustering):
         n_critic))`` generator steps. This is the paper's ratio
         (``tau = 30000`` of ``N = 900000`` steps, and ``1000`` of ``30000`` for
         ORL), so ``eta`` ends near ``eta0 * 1.2**29`` whatever the length of
-        training. An int is the stair length in generator steps. The stair
+        training; it stops growing there. An int is the stair length in generator steps. The stair
         length is fixed at the first fit (``eta_every_steps_``); a
         ``warm_start`` fit continues the same staircase.
     image_shape : tuple of 3 ints or None, default=None

@@ -80,6 +80,8 @@ def test_eta_schedule_function():
     etas = [eta_schedule(t, 10.0, 1.2, 3) for t in range(10)]
     np.testing.assert_allclose(etas, [10, 10, 10, 12, 12, 12, 14.4, 14.4, 14.4, 17.28])
     assert eta_schedule(29, 10.0, 1.2, 1) == pytest.approx(10 * 1.2**29)
+    # Past the paper's 30 stairs eta stays at its final value (warm starts).
+    assert eta_schedule(10_000, 10.0, 1.2, 1) == pytest.approx(10 * 1.2**29)
 
 
 def test_eta_schedule_in_fit(blobs):
