@@ -269,11 +269,13 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         # One working precision: float64 input gives the same result as float32.
         # Values beyond float32's range would silently become infinite.
         values = X.data if sp.issparse(X) else X
-        if X.dtype == np.float64 and values.size and np.abs(values).max() > np.finfo(np.float32).max:
-            raise ValueError(
-                f"X contains values too large for float32 (largest magnitude "
-                f"{np.abs(values).max():.3g} > {np.finfo(np.float32).max:.3g}); rescale X first."
-            )
+        if X.dtype == np.float64 and values.size:
+            largest = max(values.max(), -values.min())  # no |X| copy of a large X
+            if largest > np.finfo(np.float32).max:
+                raise ValueError(
+                    f"X contains values too large for float32 (largest magnitude "
+                    f"{largest:.3g} > {np.finfo(np.float32).max:.3g}); rescale X first."
+                )
         return X.astype(np.float32, copy=False)
 
     # --------------------------------------------------------------- scaling
