@@ -48,6 +48,8 @@ __all__ = ["BaseGANClustering"]
 
 _FORMAT = "skgancluster-v1"
 _INFERENCE_BATCH = 4096  # rows per forward pass at predict/transform time
+_DIVERGED_OUTPUTS = ("The networks produced NaN or infinite outputs; the model diverged. "
+                     "Refit with a lower learning_rate.")
 _CPU = torch.device("cpu")
 _STATS_CHUNK = 65536  # rows per chunk when learning the input scaling...
 _STATS_CHUNK_ELEMENTS = 2**23  # ...at most this many values (a wide sparse X is densified per chunk)
@@ -161,9 +163,10 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
     }
 
     # The real-data cluster-head terms that methods may add (``real_weight``):
-    # the perturbation of the consistency term (images: shift in pixels,
-    # rotation in degrees, zoom fraction) and the weight of the marginal
-    # entropy in the information term (IMSAT's mu); measured in doc/benchmarks.md.
+    # the perturbation of the consistency term (images: shift in pixels for a
+    # 28-pixel image, scaled with the image's size; rotation in degrees; zoom
+    # fraction) and the weight of the marginal entropy in the information term
+    # (IMSAT's mu); measured in doc/benchmarks.md.
     _real_augmentation = dict(max_shift=3.0, max_rotation=15.0, max_zoom=0.1)
     _marginal_weight = 2.0
 
@@ -403,7 +406,10 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         copy is drawn with ``_real_augmentation`` (see
         :func:`~skgancluster.losses.information_and_consistency`).
         """
-        x_aug = augment(x_real, self._image_shape, self._generator, **self._real_augmentation)
+        perturbation = dict(self._real_augmentation)
+        if self._image_shape is not None:  # the same fraction of the image as 3 pixels of 28
+            perturbation["max_shift"] *= min(self._image_shape[1:]) / 28
+        x_aug = augment(x_real, self._image_shape, self._generator, **perturbation)
         return information_and_consistency(cluster_logits, x_real, x_aug, self._marginal_weight)
 
     def _scale_learning_rate(self, factor):
@@ -476,10 +482,7 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
                 outputs.append(fn((x - offset) * inv_scale).cpu())
         out = torch.cat(outputs).numpy()
         if out.dtype.kind == "f" and not np.isfinite(out).all():
-            raise FloatingPointError(
-                "The networks produced NaN or infinite outputs; the model diverged. "
-                "Refit with a lower learning_rate."
-            )
+            raise FloatingPointError(_DIVERGED_OUTPUTS)
         return out
 
     def _check_fitted_X(self, X):
@@ -499,7 +502,17 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         labels : ndarray of shape (n_samples,)
             Cluster labels, consistent with ``labels_``.
         """
-        return self.predict_proba(X).argmax(1)
+        X = self._check_fitted_X(X)
+        modes = torch.as_tensor(self.label_modes_, device=self.device_)
+
+        def batch_labels(x):  # the argmax per batch: no (n_samples, n_clusters) array on the host
+            proba = self._mode_proba(x)[:, modes]
+            return torch.where(proba.isfinite().all(1), proba.argmax(1), -1)
+
+        labels = self._map_batches(X, batch_labels)
+        if (labels < 0).any():
+            raise FloatingPointError(_DIVERGED_OUTPUTS)
+        return labels
 
     def predict_proba(self, X):
         """Soft assignment of each sample to the clusters.

@@ -80,7 +80,15 @@ def test_schedule_in_training():
     assert est.select_fraction_ == 1.0
     assert est.noise_level_ == pytest.approx(0.1)
     lr = est.optimizers_["clusterer"].param_groups[0]["lr"]
-    assert lr == pytest.approx(1e-5)
+    assert lr == pytest.approx(0.1 * est.learning_rate)
+
+
+def test_real_data_terms_switch():
+    X, _ = make_blobs(200, centers=3, random_state=0)
+    est = BSPLClusterGAN(3, random_state=0, **FAST).fit(X)
+    assert np.all(np.isfinite(est.history_[:, "information"]))
+    paper = BSPLClusterGAN(3, random_state=0, real_weight=0, **FAST).fit(X)
+    assert "information" not in paper.history_[-1]
 
 
 def test_prior():

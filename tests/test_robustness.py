@@ -94,6 +94,18 @@ def test_divergence_in_warm_fit_keeps_previous_model(estimator_class, blobs):
     np.testing.assert_array_equal(est.predict(X), before)
 
 
+def test_predict_refuses_nan_networks(estimator_class, blobs):
+    X, _ = blobs
+    est = make_fast(estimator_class, max_iter=1).fit(X)
+    if hasattr(est, "predict_proba"):  # predict takes the argmax batch by batch
+        np.testing.assert_array_equal(est.predict(X), est.predict_proba(X).argmax(1))
+    with torch.no_grad():
+        for parameter in est.networks_.parameters():
+            parameter.fill_(float("nan"))
+    with pytest.raises(FloatingPointError, match="NaN or infinite"):
+        est.predict(X)
+
+
 # ------------------------------------------------------------- awkward data
 def _constant_features(X):
     X = X.copy()
