@@ -399,18 +399,19 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         """
         return self.fit(X).labels_
 
-    def _real_data_terms(self, cluster_logits, x_real):
+    def _real_data_terms(self, cluster_logits, x_real, logits=None):
         """Information and consistency of a cluster head on a real mini-batch.
 
         ``cluster_logits`` maps scaled rows to cluster logits; the perturbed
         copy is drawn with ``_real_augmentation`` (see
-        :func:`~skgancluster.losses.information_and_consistency`).
+        :func:`~skgancluster.losses.information_and_consistency`, which also
+        says what ``logits`` is for).
         """
         perturbation = dict(self._real_augmentation)
         if self._image_shape is not None:  # the same fraction of the image as 3 pixels of 28
             perturbation["max_shift"] *= min(self._image_shape[1:]) / 28
         x_aug = augment(x_real, self._image_shape, self._generator, **perturbation)
-        return information_and_consistency(cluster_logits, x_real, x_aug, self._marginal_weight)
+        return information_and_consistency(cluster_logits, x_real, x_aug, self._marginal_weight, logits)
 
     def _scale_learning_rate(self, factor):
         """Set the step size of every optimizer to ``factor * learning_rate``."""

@@ -34,7 +34,7 @@ def marginal_entropy(probs, eps=1e-8):
     return entropy(probs.mean(0), eps=eps)
 
 
-def information_and_consistency(cluster_logits, x, x_perturbed, marginal_weight=1.0):
+def information_and_consistency(cluster_logits, x, x_perturbed, marginal_weight=1.0, logits=None):
     """Real-data terms for a cluster head: information maximisation and consistency.
 
     With ``p_i = softmax(cluster_logits(x_i))`` and ``q_i`` the same for
@@ -46,11 +46,14 @@ def information_and_consistency(cluster_logits, x, x_perturbed, marginal_weight=
     - consistency ``mean_i KL(p_i || q_i)``, with ``p_i`` held fixed: a
       label-preserving perturbation must not change the assignment.
 
+    ``logits`` is ``cluster_logits(x)`` when the caller has already computed
+    it (with gradients), to save one forward and backward pass.
+
     Returns
     -------
     information, consistency : scalar tensors
     """
-    proba = cluster_logits(x).softmax(1)
+    proba = (cluster_logits(x) if logits is None else logits).softmax(1)
     information = entropy(proba).mean() - marginal_weight * marginal_entropy(proba)
     target = proba.detach()
     consistency = (target * ((target + 1e-8).log() - cluster_logits(x_perturbed).log_softmax(1))).sum(1).mean()

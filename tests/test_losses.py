@@ -33,3 +33,23 @@ def test_consistency_penalises_changed_assignments():
     x, x_moved = torch.zeros(5, 1), torch.ones(5, 1)
     _, consistency = information_and_consistency(by_row_index, x, x_moved)
     assert consistency.item() > 1.0
+
+
+def test_precomputed_logits_give_the_same_terms_and_gradients():
+    head = torch.nn.Linear(3, K)
+    x = torch.randn(16, 3, generator=torch.Generator().manual_seed(0))
+    x_moved = x + 0.1
+
+    def terms_and_grad(**kwargs):
+        head.zero_grad()
+        terms = information_and_consistency(head, x, x_moved, 2.0, **kwargs)
+        sum(terms).backward()
+        return [t.item() for t in terms], head.weight.grad.clone()
+
+    recomputed, grad_recomputed = terms_and_grad()
+    given, grad_given = terms_and_grad(logits=head(x))
+    assert given == pytest.approx(recomputed, abs=1e-6)
+    torch.testing.assert_close(grad_given, grad_recomputed)
+    # ... and they are the ones used: uniform logits carry no information.
+    uniform = information_and_consistency(head, x, x_moved, 2.0, logits=torch.zeros(16, K))[0]
+    assert uniform.item() == pytest.approx(math.log(K) - 2.0 * math.log(K), abs=1e-5)
