@@ -2,7 +2,7 @@
 """Scale: time per epoch linear in n_samples, peak memory flat beyond the data.
 
     python benchmarks/scale.py --out scale.md                 # 10k, 100k, 1M dense + 1M x 2000 sparse
-    python benchmarks/scale.py --sizes 10000,100000 --no-sparse
+    python benchmarks/scale.py --sizes 10000,100000 --no-sparse --estimators BSPLClusterGAN
 
 Each size runs in its own subprocess, so its peak RSS (``resource.getrusage``
 ``ru_maxrss``) is its own: synthetic float32 data with 100 features is made
@@ -88,6 +88,7 @@ def main(argv=None):
     p.add_argument("--sizes", default="10000,100000,1000000")
     p.add_argument("--no-sparse", action="store_true")
     p.add_argument("--sparse-rows", type=int, default=1_000_000)
+    p.add_argument("--estimators", help="comma-separated class names (default: all)")
     p.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -98,7 +99,8 @@ def main(argv=None):
     import skgancluster
 
     jobs = []
-    for name, _ in skgancluster.all_estimators():
+    names = [name for name, _ in skgancluster.all_estimators()]
+    for name in args.estimators.split(",") if args.estimators else names:
         jobs += [(name, int(n), 0, 100, 1.0) for n in args.sizes.split(",") if n]
         if not args.no_sparse:
             jobs.append((name, args.sparse_rows, 1, 2000, 0.01))

@@ -504,16 +504,16 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
             Cluster labels, consistent with ``labels_``.
         """
         X = self._check_fitted_X(X)
-        modes = torch.as_tensor(self.label_modes_, device=self.device_)
-
-        def batch_labels(x):  # the argmax per batch: no (n_samples, n_clusters) array on the host
-            proba = self._mode_proba(x)[:, modes]
-            return torch.where(proba.isfinite().all(1), proba.argmax(1), -1)
-
-        labels = self._map_batches(X, batch_labels)
+        # Labels batch by batch on the device: no (n_samples, n_clusters) array on the host.
+        labels = self._map_batches(X, self._batch_labels)
         if (labels < 0).any():
             raise FloatingPointError(_DIVERGED_OUTPUTS)
         return labels
+
+    def _batch_labels(self, x):
+        """Labels of one scaled batch, -1 for rows the networks map to NaN."""
+        proba = self._mode_proba(x)[:, torch.as_tensor(self.label_modes_, device=x.device)]
+        return torch.where(proba.isfinite().all(1), proba.argmax(1), -1)
 
     def predict_proba(self, X):
         """Soft assignment of each sample to the clusters.

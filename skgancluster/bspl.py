@@ -506,7 +506,8 @@ history_, networks_, device_, input_offset_, input_scale_
 
     def _fit_labels(self, X):
         codes = self._map_batches(X, self._embed).astype(np.float64)
-        kmeans = KMeans(self.n_clusters, n_init=10, random_state=self._seed()).fit(codes)
+        # copy_x=False: K-means centres the codes in place instead of copying them (memory at 1M rows).
+        kmeans = KMeans(self.n_clusters, n_init=10, copy_x=False, random_state=self._seed()).fit(codes)
         self.cluster_centers_ = kmeans.cluster_centers_
         labels = kmeans.labels_.astype(np.int64)
         # K-means may leave a cluster empty on degenerate codes: keep labels contiguous.
@@ -519,13 +520,12 @@ history_, networks_, device_, input_offset_, input_scale_
                                       for k in range(len(self.cluster_centers_))], dtype=np.int64)
         return labels
 
-    def predict(self, X):
-        X = self._check_fitted_X(X)
-        codes = self._map_batches(X, self._embed).astype(np.float64)
-        distances = ((codes[:, None, :] - self.cluster_centers_[None]) ** 2).sum(-1)
-        return distances.argmin(1)
-
-    predict.__doc__ = BaseGANClustering.predict.__doc__
+    def _batch_labels(self, x):
+        """The nearest K-means centre of each code (float64, as in ``fit``)."""
+        codes = self._embed(x).double()
+        centres = torch.as_tensor(self.cluster_centers_, dtype=torch.float64, device=x.device)
+        nearest = (codes[:, None, :] - centres[None]).square().sum(2).argmin(1)
+        return torch.where(codes.isfinite().all(1), nearest, -1)
 
     @available_if(lambda est: False)
     def predict_proba(self, X):
