@@ -150,6 +150,7 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         "image_shape": [None, tuple, list],
         "hidden_units": [tuple, list],
         "conv_channels": [tuple, list],
+        "conv_padding": [Interval(numbers.Integral, 0, 1, closed="both")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         # >= 2: batch normalisation (and a GAN) cannot train on single rows.
         "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
@@ -246,11 +247,14 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
                     f"{n_features} features; give image_shape=(channels, height, width) "
                     "matching the flattened rows."
                 )
-            smallest = 2 ** len(self._conv_channels)
+            smallest = 1  # the input size that leaves >= 1 pixel after every 4x4 stride-2 layer
+            for _ in self._conv_channels:
+                smallest = 2 * smallest + 2 - 2 * self.conv_padding
             if min(shape[1:]) < smallest:
                 raise ValueError(
                     f"image_shape={shape} is too small for {len(self._conv_channels)} "
-                    f"stride-2 layers (conv_channels); height and width must be >= {smallest}."
+                    f"stride-2 layers (conv_channels) with conv_padding={self.conv_padding}; "
+                    f"height and width must be >= {smallest}."
                 )
             self._image_shape = shape
 
@@ -287,6 +291,14 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         if self.scaling == "auto":
             return "minmax" if self.image_shape is not None else "standard"
         return self.scaling
+
+    def _generator_shapes(self):
+        """Keyword arguments of ``make_generator`` that the parameters set."""
+        return dict(image_shape=self._image_shape, hidden_units=self._hidden_units, conv_channels=self._conv_channels)
+
+    def _trunk_shapes(self):
+        """Keyword arguments of ``make_trunk`` that the parameters set."""
+        return dict(self._generator_shapes(), conv_padding=self.conv_padding)
 
     def _generator_output(self):
         """Sigmoid when the scaled data live in [0, 1], linear otherwise."""

@@ -124,13 +124,15 @@ class Trunk(nn.Module):
 
 
 def make_trunk(n_features, n_out, *, image_shape=None, hidden_units=(256, 256),
-               conv_channels=(64, 128), norm=None, dropout=0.0):
+               conv_channels=(64, 128), conv_padding=1, norm=None, dropout=0.0):
     """A critic, encoder or classifier network ending in ``n_out`` outputs.
 
     Flat data: an MLP with ``hidden_units``. Images: stride-2 4x4 convolutions
-    with ``conv_channels`` and LeakyReLU, then one fully connected layer of
-    ``hidden_units[-1]`` units, as in the ClusterGAN and DCGAN papers.
-    ``norm`` ("batch", "layer" or None) applies to every hidden layer.
+    with ``conv_channels``, zero padding ``conv_padding`` (1 halves the image,
+    0 is the public PyTorch ClusterGAN's: 28 -> 13 -> 5) and LeakyReLU, then
+    one fully connected layer of ``hidden_units[-1]`` units, as in the
+    ClusterGAN and DCGAN papers. ``norm`` ("batch", "layer" or None) applies
+    to every hidden layer.
     """
     if image_shape is None:
         body = make_mlp(n_features, hidden_units[:-1], hidden_units[-1], norm=norm, dropout=dropout)
@@ -140,7 +142,7 @@ def make_trunk(n_features, n_out, *, image_shape=None, hidden_units=(256, 256),
     channels, height, width = image_shape
     layers, c_in = [], channels
     for c_out in conv_channels:
-        layers += [nn.Conv2d(c_in, c_out, 4, 2, 1)]
+        layers += [nn.Conv2d(c_in, c_out, 4, 2, conv_padding)]
         if norm == "batch":
             layers.append(nn.BatchNorm2d(c_out))
         elif norm == "layer":

@@ -103,6 +103,21 @@ def test_conv_networks_for_an_odd_image_size():
     assert samples.min() >= X.min() - 1e-3 and samples.max() <= X.max() + 1e-3
     with pytest.raises(ValueError, match="too small"):
         ClusterGANClustering(n_clusters=2, image_shape=(1, 3, 49), max_iter=1).fit(rng.rand(20, 147))
+    # Unpadded 4x4 stride-2 layers need 10 pixels for two layers (10 -> 4 -> 1).
+    unpadded = dict(n_clusters=2, conv_channels=(4, 8), hidden_units=(16,), conv_padding=0, max_iter=1)
+    with pytest.raises(ValueError, match=">= 10"):
+        ClusterGANClustering(image_shape=(1, 9, 12), **unpadded).fit(rng.rand(20, 108))
+    assert ClusterGANClustering(image_shape=(1, 10, 12), **unpadded).fit(rng.rand(20, 120)).labels_.shape == (20,)
+
+
+def test_conv_padding_0_gives_the_reference_network_sizes():
+    """The paper's MNIST networks as the public PyTorch code builds them:
+    generator 6.6M, encoder 3.5M, critic 3.4M parameters."""
+    est = ClusterGANClustering(n_clusters=10, image_shape=(1, 28, 28), hidden_units=(1024,),
+                               conv_channels=(64, 128), conv_padding=0, batch_size=16, max_iter=1, random_state=0)
+    est.fit(np.random.RandomState(0).rand(16, 784))
+    millions = {name: sum(p.numel() for p in net.parameters()) / 1e6 for name, net in est.networks_.items()}
+    assert millions == pytest.approx({"generator": 6.62, "encoder": 3.45, "critic": 3.41}, abs=0.01)
 
 
 def test_same_seed_same_labels_and_pickle(blobs, fitted):
