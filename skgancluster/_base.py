@@ -482,18 +482,20 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
 
     # ------------------------------------------------------------- inference
     def _map_batches(self, X, fn):
-        """Apply ``fn`` to scaled batches of ``X`` on the device; concatenate on the host."""
+        """Apply ``fn`` to scaled batches of ``X`` on the device; gather the results on the host."""
         offset = torch.as_tensor(self.input_offset_, dtype=torch.float32, device=self.device_)
         inv_scale = 1.0 / torch.as_tensor(self.input_scale_, dtype=torch.float32, device=self.device_)
-        outputs = []
+        out = None
         self.networks_.eval()
         with self._torch_threads(), torch.inference_mode():
             for start in range(0, X.shape[0], _INFERENCE_BATCH):
                 chunk = X[start:start + _INFERENCE_BATCH]
                 chunk = chunk.toarray() if sp.issparse(chunk) else chunk
                 x = as_tensor_readonly(np.ascontiguousarray(chunk)).to(self.device_)
-                outputs.append(fn((x - offset) * inv_scale).cpu())
-        out = torch.cat(outputs).numpy()
+                batch = fn((x - offset) * inv_scale).cpu().numpy()
+                if out is None:  # filled in place: no list of batches beside the result
+                    out = np.empty((X.shape[0], *batch.shape[1:]), dtype=batch.dtype)
+                out[start:start + len(batch)] = batch
         if out.dtype.kind == "f" and not np.isfinite(out).all():
             raise FloatingPointError(_DIVERGED_OUTPUTS)
         return out
