@@ -511,8 +511,9 @@ history_, networks_, device_, input_offset_, input_scale_
         return _block_shares(self._embed(x), self.n_clusters)
 
     def _fit_labels(self, X):
-        codes = self._map_batches(X, lambda x: self._embed(x).cpu().double())  # no float32 copy beside it
-        # copy_x=False: K-means centres the codes in place instead of copying them (memory at 1M rows).
+        # K-means in float32 and centring in place (copy_x=False): at 1M rows, float64 codes and
+        # K-means' own temporary copy would take 0.6 GB (doc/benchmarks.md; same labels on digits).
+        codes = self._map_batches(X, self._embed)
         kmeans = KMeans(self.n_clusters, n_init=10, copy_x=False, random_state=self._seed()).fit(codes)
         self.cluster_centers_ = kmeans.cluster_centers_
         labels = kmeans.labels_.astype(np.int64)
@@ -527,9 +528,9 @@ history_, networks_, device_, input_offset_, input_scale_
         return labels
 
     def _batch_labels(self, x):
-        """The nearest K-means centre of each code (in float64 on the host, as in ``fit``)."""
-        codes = self._embed(x).cpu().double()
-        centres = torch.as_tensor(self.cluster_centers_)
+        """The nearest K-means centre of each code."""
+        codes = self._embed(x)
+        centres = torch.as_tensor(self.cluster_centers_, dtype=codes.dtype, device=x.device)
         nearest = (codes[:, None, :] - centres[None]).square().sum(2).argmin(1)
         return torch.where(codes.isfinite().all(1), nearest, -1)
 
