@@ -20,6 +20,11 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/python examples/demo_mnist.py
 
+# Throughput (CPU, and CUDA when present) and scale tables; about half an hour on 2 cores.
+bench: install
+	$(BIN)/python benchmarks/speed.py --torch-threads 1 --fused-adam-cpu --profile --out speed.md
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/scale.py --out scale.md
+
 test: install
 	$(BIN)/python -m pytest -q tests --doctest-modules skgancluster
 

@@ -155,8 +155,9 @@ class PreciseFeatureClustering(BaseGANClustering):
         change of slant, horizontal shear up to 0.3; flat data: Gaussian
         noise of 0.1 standard deviations). The perturbation encodes the
         prior that clusters survive small affine maps: right for digits,
-        wrong for Artifact-MNIST, whose clusters live in one corner pixel. The paper trains ``C``
-        on generated samples only; ``real_weight=0`` is the paper's method.
+        wrong for Artifact-MNIST, whose clusters live in one corner pixel.
+        The paper trains ``C`` on generated samples only; ``real_weight=0``
+        is the paper's method.
     scaling : {"auto", "standard", "minmax"} or None, default="auto"
         Input scaling learned in ``fit``: "minmax" to [0, 1] with a sigmoid
         generator output ("auto" for images, one range for all pixels),
