@@ -519,15 +519,24 @@ class BaseGANClustering(ClusterMixin, TransformerMixin, BaseEstimator, metaclass
         """
         X = self._check_fitted_X(X)
         # Labels batch by batch on the device: no (n_samples, n_clusters) array on the host.
-        labels = self._map_batches(X, self._batch_labels)
+        labels = self._map_batches(X, self._batch_labeler())
         if (labels < 0).any():
             raise FloatingPointError(_DIVERGED_OUTPUTS)
         return labels
 
-    def _batch_labels(self, x):
-        """Labels of one scaled batch, -1 for rows the networks map to NaN."""
-        proba = self._mode_proba(x)[:, torch.as_tensor(self.label_modes_, device=x.device)]
-        return torch.where(proba.isfinite().all(1), proba.argmax(1), -1)
+    def _batch_labeler(self):
+        """A function from a scaled batch to its labels, -1 for rows the networks map to NaN.
+
+        Its constants go to the device once here: a copy from the host per
+        batch would wait for the device's queue on CUDA.
+        """
+        modes = torch.as_tensor(self.label_modes_, device=self.device_)
+
+        def labels(x):
+            proba = self._mode_proba(x)[:, modes]
+            return torch.where(proba.isfinite().all(1), proba.argmax(1), -1)
+
+        return labels
 
     def predict_proba(self, X):
         """Soft assignment of each sample to the clusters.

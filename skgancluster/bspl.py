@@ -225,11 +225,9 @@ class BSPLClusterGAN(BaseGANClustering):
         0.87 over 3 seeds in under 8 minutes of one core
         (``doc/benchmarks.md``).
     conv_padding : {1, 0}, default=1
-        Zero padding of the 4x4 stride-2 convolutions of the networks that
-        read images (all but the generator): 1 halves the image
-        (28 -> 14 -> 7); 0 is the public PyTorch ClusterGAN code's
-        (28 -> 13 -> 5), with half the fully connected inputs, so about half
-        the parameters at the paper's widths (3.4M instead of 6.6M).
+        Padding of the image-reading networks' convolutions (see
+        :func:`skgancluster.nn.make_trunk`); 0 builds the public PyTorch
+        ClusterGAN's networks (3.4M-parameter critic at the paper's widths).
     max_iter : int or "auto", default=50
         Number of epochs (passes over the data). "auto" trains on about
         300,000 real samples (``round(300000 / n_samples)`` epochs clipped
@@ -527,12 +525,16 @@ history_, networks_, device_, input_offset_, input_scale_
                                       for k in range(len(self.cluster_centers_))], dtype=np.int64)
         return labels
 
-    def _batch_labels(self, x):
-        """The nearest K-means centre of each code."""
-        codes = self._embed(x)
-        centres = torch.as_tensor(self.cluster_centers_, dtype=codes.dtype, device=x.device)
-        nearest = (codes[:, None, :] - centres[None]).square().sum(2).argmin(1)
-        return torch.where(codes.isfinite().all(1), nearest, -1)
+    def _batch_labeler(self):
+        """Labels by the nearest K-means centre of each code."""
+        centres = torch.as_tensor(self.cluster_centers_, dtype=torch.float32, device=self.device_)
+
+        def labels(x):
+            codes = self._embed(x)
+            nearest = (codes[:, None, :] - centres[None]).square().sum(2).argmin(1)
+            return torch.where(codes.isfinite().all(1), nearest, -1)
+
+        return labels
 
     @available_if(lambda est: False)
     def predict_proba(self, X):

@@ -50,11 +50,9 @@ class ClusterGANClustering(BaseGANClustering):
         Channels of the stride-2 convolutions (images only); the paper uses
         (64, 128).
     conv_padding : {1, 0}, default=1
-        Zero padding of the 4x4 stride-2 convolutions of the networks that
-        read images (all but the generator): 1 halves the image
-        (28 -> 14 -> 7); 0 is the public PyTorch ClusterGAN code's
-        (28 -> 13 -> 5), with half the fully connected inputs, so about half
-        the parameters at the paper's widths (3.4M instead of 6.6M).
+        Padding of the image-reading networks' convolutions (see
+        :func:`skgancluster.nn.make_trunk`); 0 builds the public PyTorch
+        ClusterGAN's networks (3.4M-parameter critic at the paper's widths).
     max_iter : int or "auto", default="auto"
         Number of epochs (passes over the data). "auto" trains on about
         400,000 real samples, ``round(400000 / n_samples)`` epochs clipped to

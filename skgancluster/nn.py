@@ -129,7 +129,8 @@ def make_trunk(n_features, n_out, *, image_shape=None, hidden_units=(256, 256),
 
     Flat data: an MLP with ``hidden_units``. Images: stride-2 4x4 convolutions
     with ``conv_channels``, zero padding ``conv_padding`` (1 halves the image,
-    0 is the public PyTorch ClusterGAN's: 28 -> 13 -> 5) and LeakyReLU, then
+    28 -> 14 -> 7; 0 is the public PyTorch ClusterGAN's, 28 -> 13 -> 5, with
+    about half the fully connected inputs and parameters) and LeakyReLU, then
     one fully connected layer of ``hidden_units[-1]`` units, as in the
     ClusterGAN and DCGAN papers. ``norm`` ("batch", "layer" or None) applies
     to every hidden layer.
