@@ -1,99 +1,189 @@
 """Clustering quality of any estimator on any data set, beside KMeans, over seeds.
 
-Examples
---------
-python benchmarks/quality.py --estimator ClusterGANClustering --dataset synthetic --seeds 0 1 2
-python benchmarks/quality.py --estimator ClusterGANClustering --dataset mnist5k \
-    --params '{"max_iter": 60}' --seeds 0 1 2 --threads 2
+Usage (from the repository root; add ``PYTHONPATH=.`` unless the package is installed)::
 
-Prints one line per seed (ACC/NMI/ARI and fit time of the estimator and of
-KMeans, same data, same run), then the median and minimum, and appends the
-rows as JSON lines to ``--out`` when given.
+    OMP_NUM_THREADS=1 python benchmarks/quality.py --estimator ClusterGANClustering --dataset synthetic
+    OMP_NUM_THREADS=1 python benchmarks/quality.py --estimator BSPLClusterGAN --dataset digits \\
+        --params '{"self_paced": "standard"}' --seeds 0 1 2
+    OMP_NUM_THREADS=1 python benchmarks/quality.py --estimator PreciseFeatureClustering --dataset mnist5k \\
+        --params '{"max_iter": 30, "conv_channels": [32, 64]}' --seeds 0
+
+Any estimator of ``skgancluster.all_estimators()`` runs on any data set below,
+with the parameters the data set implies (``n_clusters``, ``image_shape`` for
+images) and ``random_state`` set to the seed; ``--params`` (JSON) adds or
+overrides estimator parameters (JSON lists become tuples).
+
+Data sets (name: rows x features, K)::
+
+    synthetic        make_clustergan_synthetic, 10,000 x 100, K=4 (data drawn with the seed)
+    blobs8           make_precise_blobs, 4,000 x 2, K=8 (--n-samples; data drawn with the seed)
+    digits           sklearn load_digits as 1x8x8 images, 1,797 rows, K=10
+    digits-flat      the same as 64 flat features
+    mnist5k          load_mnist_5k as 1x28x28 images, K=10
+    mnist5k-flat     the same as 784 flat features
+    artifact-mnist   make_artifact_mnist, 1x28x28 images, K=3 (labels = the artifact; data drawn with the seed)
+
+For each seed the estimator and KMeans(n_init=10, same seed) are fitted on the
+same data in the same run; one line per fit is printed (ACC, NMI, ARI, fit
+seconds), then the median and the minimum over seeds (the time column of the
+``min`` line is the longest fit). Every fit is appended as one JSON line to
+``--out`` (default ``benchmarks/results/<estimator>_<dataset>.jsonl``) with
+seed, method, dataset, acc, nmi, ari, seconds, params, n_iter, torch
+version, threads, machine, 1-minute load average at the start of the fit,
+package version and commit, and the date.
 """
 
 import argparse
+import datetime
 import json
+import os
 import platform
+import subprocess
 import time
+from pathlib import Path
 
 import numpy as np
+import sklearn
 import torch
 from sklearn.cluster import KMeans
 from sklearn.datasets import load_digits
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+import skgancluster
 from skgancluster import all_estimators, datasets
 from skgancluster.metrics import cluster_accuracy
 
-
-def _digits():
-    X, y = load_digits(return_X_y=True)
-    return X, y
+RESULTS = Path(__file__).resolve().parent / "results"
+MNIST_IMAGE = (1, 28, 28)
 
 
-# name -> (loader, n_clusters, parameters the data set implies)
+def _sized(fn, seed, n_samples):
+    return fn(random_state=seed) if n_samples is None else fn(n_samples=n_samples, random_state=seed)
+
+
+# name -> (loader(seed, n_samples=None) -> (X, y), n_clusters, parameters the data set implies)
 DATASETS = {
-    "synthetic": (lambda seed: datasets.make_clustergan_synthetic(random_state=seed), 4, {}),
-    "mnist5k": (lambda seed: datasets.load_mnist_5k(), 10, {"image_shape": (1, 28, 28)}),
-    "mnist5k-flat": (lambda seed: datasets.load_mnist_5k(), 10, {}),
-    "digits": (lambda seed: _digits(), 10, {"image_shape": (1, 8, 8)}),
+    "synthetic": (lambda seed, n_samples=None: _sized(datasets.make_clustergan_synthetic, seed, n_samples), 4, {}),
+    "blobs8": (lambda seed, n_samples=None: _sized(datasets.make_precise_blobs, seed, n_samples), 8, {}),
+    "digits": (lambda seed, n_samples=None: load_digits(return_X_y=True), 10, {"image_shape": (1, 8, 8)}),
+    "digits-flat": (lambda seed, n_samples=None: load_digits(return_X_y=True), 10, {}),
+    "mnist5k": (lambda seed, n_samples=None: datasets.load_mnist_5k(), 10, {"image_shape": MNIST_IMAGE}),
+    "mnist5k-flat": (lambda seed, n_samples=None: datasets.load_mnist_5k(), 10, {}),
+    "artifact-mnist": (lambda seed, n_samples=None: datasets.make_artifact_mnist(random_state=seed), 3,
+                       {"image_shape": MNIST_IMAGE}),
 }
-for _name, _loader, _k, _extra in [
-    ("blobs8", "make_precise_blobs", 8, {}),
-    ("artifact-mnist", "make_artifact_mnist", 3, {"image_shape": (1, 28, 28)}),
-]:
-    if hasattr(datasets, _loader):  # data sets added with their methods
-        DATASETS[_name] = (lambda seed, f=getattr(datasets, _loader): f(random_state=seed), _k, _extra)
+# names the former benchmarks/precise_runs.py used
+ALIASES = {"blobs": "blobs8", "mnist": "mnist5k", "artifact": "artifact-mnist"}
 
 
 def scores(y, labels):
     return {
-        "acc": cluster_accuracy(y, labels),
-        "nmi": normalized_mutual_info_score(y, labels),
-        "ari": adjusted_rand_score(y, labels),
+        "acc": float(cluster_accuracy(y, labels)),
+        "nmi": float(normalized_mutual_info_score(y, labels)),
+        "ari": float(adjusted_rand_score(y, labels)),
     }
+
+
+def _tuples(value):
+    """JSON lists -> tuples (scikit-learn style parameters such as ``conv_channels``)."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    return value
+
+
+def _commit():
+    """Commit of the imported package's checkout, '+dirty' if it has local changes; None outside git."""
+    where = Path(skgancluster.__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(where), "status", "--porcelain", "--", "."], capture_output=True,
+                               text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
+def _machine():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores"
+
+
+def summary_lines(rows, methods):
+    lines = []
+    for name in methods:
+        sel = [r for r in rows if r["method"] == name]
+        if not sel:
+            continue
+        for stat, fn, tfn in (("median", np.median, np.median), ("min", np.min, np.max)):
+            lines.append(f"{stat:>6} {name:<24} " + " ".join(f"{fn([r[m] for r in sel]):6.3f}"
+                                                             for m in ("acc", "nmi", "ari"))
+                         + f" {tfn([r['seconds'] for r in sel]):8.1f}")
+    return lines
 
 
 def main(argv=None):
     estimators = dict(all_estimators())
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], epilog="Data sets: " + ", ".join(DATASETS))
     parser.add_argument("--estimator", choices=sorted(estimators), required=True)
-    parser.add_argument("--dataset", choices=sorted(DATASETS), required=True)
+    parser.add_argument("--dataset", choices=sorted([*DATASETS, *ALIASES]), required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--params", default="{}", help="JSON of estimator parameters")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    parser.add_argument("--out", default=None, help="append JSON lines here")
+    parser.add_argument("--params", default="{}", help='JSON of estimator parameters, e.g. \'{"max_iter": 30}\'')
+    parser.add_argument("--n-samples", type=int, default=None, help="rows of the generated sets (synthetic, blobs8)")
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads (default 1)")
+    parser.add_argument("--out", default=None,
+                        help="JSON lines file to append to (default benchmarks/results/<estimator>_<dataset>.jsonl)")
+    parser.add_argument("--no-kmeans", action="store_true", help="skip the KMeans fits")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    loader, n_clusters, implied = DATASETS[args.dataset]
-    params = {**implied, **json.loads(args.params)}
-    print(f"# {args.estimator} on {args.dataset}, params {params}; {platform.processor() or platform.machine()}, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"{'seed':>4} {'method':<22} {'ACC':>6} {'NMI':>6} {'ARI':>6} {'fit s':>7}")
+    dataset = ALIASES.get(args.dataset, args.dataset)
+    torch.set_num_threads(args.threads)
+    loader, n_clusters, implied = DATASETS[dataset]
+    extra = _tuples(json.loads(args.params))
+    if not isinstance(extra, dict):
+        parser.error("--params must be a JSON object")
+    params = {**implied, **extra}
+    out = Path(args.out) if args.out else RESULTS / f"{args.estimator}_{dataset}.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    context = {
+        "torch": torch.__version__, "sklearn": sklearn.__version__, "skgancluster": skgancluster.__version__,
+        "commit": _commit(), "threads": torch.get_num_threads(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "machine": _machine(), "python": platform.python_version(),
+    }
+    print(f"# {args.estimator} on {dataset}, params {params}; {context['machine']}, torch {context['torch']}, "
+          f"{context['threads']} torch threads, OMP_NUM_THREADS={context['omp_num_threads']}, "
+          f"package {context['skgancluster']} ({context['commit']}); rows -> {out}", flush=True)
+    print(f"{'seed':>6} {'method':<24} {'ACC':>6} {'NMI':>6} {'ARI':>6} {'fit s':>8}", flush=True)
     rows = []
     for seed in args.seeds:
-        X, y = loader(seed)
-        for name, make in [
-            ("KMeans", lambda: KMeans(n_clusters, n_init=10, random_state=seed)),
-            (args.estimator, lambda: estimators[args.estimator](n_clusters, random_state=seed, **params)),
-        ]:
+        X, y = loader(seed, args.n_samples)
+        fits = [(args.estimator, params, lambda: estimators[args.estimator](n_clusters, random_state=seed, **params))]
+        if not args.no_kmeans:
+            fits.append(("KMeans", {"n_init": 10}, lambda: KMeans(n_clusters, n_init=10, random_state=seed)))
+        for name, used, make in fits:
+            est = make()
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
             started = time.perf_counter()
-            labels = make().fit_predict(X)
-            row = {"seed": seed, "method": name, "dataset": args.dataset, **scores(y, labels),
-                   "seconds": time.perf_counter() - started, "params": params if name != "KMeans" else {}}
+            labels = est.fit_predict(X)
+            seconds = time.perf_counter() - started
+            row = {"seed": seed, "method": name, "dataset": dataset, "n_samples": int(len(y)),
+                   "n_clusters": n_clusters, **scores(y, labels), "seconds": round(seconds, 3),
+                   "params": used, "n_iter": int(getattr(est, "n_iter_", 0)) or None, **context,
+                   "loadavg_1min": load,
+                   "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
             rows.append(row)
-            print(f"{seed:>4} {name:<22} {row['acc']:6.3f} {row['nmi']:6.3f} {row['ari']:6.3f} {row['seconds']:7.1f}",
+            with open(out, "a") as fh:  # row by row, so an interrupted run keeps its finished fits
+                fh.write(json.dumps(row, default=list) + "\n")
+            print(f"{seed:>6} {name:<24} {row['acc']:6.3f} {row['nmi']:6.3f} {row['ari']:6.3f} {seconds:8.1f}",
                   flush=True)
-    for name in ("KMeans", args.estimator):
-        sel = [r for r in rows if r["method"] == name]
-        for stat, fn in (("median", np.median), ("min", np.min)):
-            print(f"{stat:>4} {name:<22} " + " ".join(f"{fn([r[m] for r in sel]):6.3f}" for m in ("acc", "nmi", "ari"))
-                  + f" {fn([r['seconds'] for r in sel]) if stat == 'median' else max(r['seconds'] for r in sel):7.1f}")
-    if args.out:
-        with open(args.out, "a") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, default=str) + "\n")
+    for line in summary_lines(rows, (args.estimator, "KMeans")):
+        print(line)
 
 
 if __name__ == "__main__":
