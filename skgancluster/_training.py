@@ -1,13 +1,16 @@
 """The one training driver every estimator runs.
 
-A method supplies its networks, optimizers and a ``_train_step(x_real, step)``
+A method supplies its networks, optimizers and a ``_train_step(x_real, ctx)``
 that performs its updates on one real mini-batch and returns its losses as
-0-d tensors. This module owns everything around that: batches drawn on the
-device, losses accumulated on the device and read once per epoch, history,
-progress display, divergence checks, and keyboard interrupts.
+0-d tensors; ``ctx`` is the :class:`TrainingContext` of the running ``fit``.
+This module owns everything around that: batches drawn on the device, losses
+accumulated on the device and read once per epoch, history, progress
+display, divergence checks, and keyboard interrupts.
 """
 
+import contextlib
 import copy
+import dataclasses
 import sys
 import time
 import warnings
@@ -16,7 +19,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["BatchSource", "TrainingDivergedError", "run_training"]
+__all__ = ["BatchSource", "TrainingContext", "TrainingDivergedError", "frozen", "run_training"]
 
 
 # A mean epoch loss this large (or NaN/inf) means the run has diverged, even if
@@ -65,17 +68,82 @@ class BatchSource:
         return (x - self.offset) * self.inv_scale
 
     def rows(self, index):
-        """Scaled rows ``index`` (a tensor on the device)."""
+        """Scaled rows ``index``: a tensor on the device (dense data) or a host array (sparse data)."""
         if self.sparse:
-            dense = self.X[index.cpu().numpy()].toarray()
+            dense = self.X[index].toarray()
             return self.scale(torch.from_numpy(dense).to(self.device, non_blocking=True))
         return self.scale(self.X[index])
 
     def epoch(self, generator):
         """Yield the mini-batches of one shuffled pass over the data."""
         order = torch.randperm(self.n_samples, generator=generator, device=self.device)
+        if self.sparse:  # rows of a host matrix: one copy of the order per epoch, not one per batch
+            order = order.cpu().numpy()
         for b in range(self.batches_per_epoch):
             yield self.rows(order[b * self.batch_size:(b + 1) * self.batch_size])
+
+
+@dataclasses.dataclass
+class TrainingContext:
+    """What the training hooks of a method may read while ``fit`` runs.
+
+    The driver fills it; methods read it and never keep it (it is gone when
+    ``fit`` returns).
+
+    Attributes
+    ----------
+    rng : torch.Generator
+        The fit's generator on the training device: draw every random
+        number of a step (priors, perturbations, gradient-penalty points)
+        from it, so that fits are reproducible.
+    source : BatchSource
+        The real data (``source.batches_per_epoch``, ``source.n_samples``).
+    n_epochs : int
+        Epochs this ``fit`` trains for.
+    first_epoch : int
+        Epochs trained before this ``fit`` (``n_iter_`` at its start: 0 for
+        a cold fit, more for a ``warm_start`` fit).
+    epoch : int
+        Index of the running epoch within this ``fit``, from 0.
+    step : int
+        Index of the running step over the estimator's life (``n_steps_``
+        when the step started).
+    """
+
+    rng: torch.Generator
+    source: BatchSource
+    n_epochs: int
+    first_epoch: int
+    epoch: int = 0
+    step: int = 0
+
+    @property
+    def device(self):
+        return self.source.device
+
+    @property
+    def total_epoch(self):
+        """Index of the running epoch over the estimator's life (0 at the first epoch of a cold fit)."""
+        return self.first_epoch + self.epoch
+
+
+@contextlib.contextmanager
+def frozen(*modules):
+    """Turn off the gradients of ``modules``' parameters inside the block, whatever happens.
+
+    For a step that backpropagates through a network it must not update
+    (the critic during the generator's step): no gradient is computed for
+    it, and ``requires_grad`` is restored even when the step raises or is
+    interrupted.
+    """
+    flags = [(p, p.requires_grad) for m in modules for p in m.parameters()]
+    try:
+        for p, _ in flags:
+            p.requires_grad_(False)
+        yield
+    finally:
+        for p, flag in flags:
+            p.requires_grad_(flag)
 
 
 def as_tensor_readonly(X):
@@ -102,7 +170,7 @@ def _restore(estimator, snapshot):
 
 
 def run_training(estimator, source, n_epochs, generator):
-    """Train ``estimator`` for ``n_epochs`` passes over ``source``.
+    """Train ``estimator`` for ``n_epochs`` passes over ``source``, drawing from ``generator``.
 
     Returns the number of epochs completed. On a non-finite loss the networks
     are restored to the end of the last finite epoch and training stops with a
@@ -112,7 +180,8 @@ def run_training(estimator, source, n_epochs, generator):
     """
     history = estimator.history_
     first_epoch = estimator.n_iter_
-    step = estimator.n_steps_
+    ctx = TrainingContext(rng=generator, source=source, n_epochs=n_epochs, first_epoch=first_epoch,
+                          step=estimator.n_steps_)
     snapshot = _snapshot(estimator)
     estimator.networks_.train()
     progress = _Progress(estimator.verbose, n_epochs)
@@ -120,13 +189,14 @@ def run_training(estimator, source, n_epochs, generator):
     try:
         for epoch in range(n_epochs):
             started = time.perf_counter()
-            estimator._on_epoch_start(epoch, n_epochs)
+            ctx.epoch = epoch
+            estimator._on_epoch_start(ctx)
             sums, counts = {}, {}
             for x_real in source.epoch(generator):
-                for name, value in estimator._train_step(x_real, step).items():
+                for name, value in estimator._train_step(x_real, ctx).items():
                     sums[name] = sums[name] + value if name in sums else value
                     counts[name] = counts.get(name, 0) + 1
-                step += 1
+                ctx.step += 1
             # The one host synchronisation of the epoch.
             values = torch.stack([sums[k].float() for k in sums]).tolist() if sums else []
             losses = {k: v / counts[k] for k, v in zip(sums, values)}
@@ -146,7 +216,7 @@ def run_training(estimator, source, n_epochs, generator):
                               ConvergenceWarning, stacklevel=3)
                 break
             done += 1
-            estimator.n_steps_ = step
+            estimator.n_steps_ = ctx.step
             history.new_epoch()
             history.record("epoch", first_epoch + done)
             history.record("dur", time.perf_counter() - started)

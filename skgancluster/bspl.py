@@ -1,16 +1,18 @@
-"""Balanced self-paced ClusterGAN (Ghasedi et al., ICCV 2019) as a scikit-learn clusterer."""
+"""Balanced self-paced ClusterGAN (Ghasedi et al., CVPR 2019) as a scikit-learn clusterer."""
 
 import numbers
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from torch import nn
 
-from ._base import BaseGANClustering
+from ._augment import add_noise, shift_and_flip
+from ._docs import fill_doc
+from ._generative import GenerativeClustering
+from ._kmeans import KMeansLabelling
+from ._real_data import real_data_terms
+from ._training import frozen
 from .nn import make_generator, make_mlp, make_trunk
 from .priors import BlockBinaryPrior
 
@@ -136,7 +138,8 @@ class _JointDiscriminator(nn.Module):
 
 
 # ---------------------------------------------------------------- estimator
-class BSPLClusterGAN(BaseGANClustering):
+@fill_doc
+class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
     """Balanced self-paced ClusterGAN: a generator, a clusterer and a joint discriminator.
 
     The generator ``G`` maps block-binary codes ``z`` (the ``m / K`` entries
@@ -201,33 +204,19 @@ class BSPLClusterGAN(BaseGANClustering):
         "noise" for flat data.
     noise_std : float, default=0.1
         Standard deviation of the Gaussian augmentation.
-    real_weight : float, default=4
-        Weight of our addition to the paper, the *real-data clusterer terms*
-        shared with ClusterGAN and the precise-feature GAN: the clusterer's
-        blocks, read as cluster probabilities (each block's share of the
-        code's sum), are asked to be confident and balanced on the real
-        mini-batch (information maximisation, ``mean H(p) - 2 H(mean p)``)
-        and to agree between ``x`` and a perturbed copy (KL consistency;
-        images: a random shift of up to 3 pixels per 28, rotation of up to
-        15 degrees and zoom of up to 10%; flat data: Gaussian noise of 0.1
-        standard deviations). ``real_weight=0`` is the paper's method; the
-        gain is measured in ``doc/benchmarks.md``.
-    image_shape : tuple of 3 ints or None, default=None
-        ``(channels, height, width)`` of images given as flat rows. Then the
-        networks are convolutional; otherwise MLPs.
-    hidden_units : tuple of int, default=(256, 256)
-        Hidden layers of the MLP networks; for images, only the last entry
-        is used, as the width of the fully connected layer.
+    {{real_weight}}
+        Here the default is 4, the head is the clusterer's blocks read as
+        cluster probabilities (each block's share of the code's sum), and
+        the perturbation does not change the slant.
+    {{image_shape}}
+    {{hidden_units}}
     conv_channels : tuple of int, default=(32, 64)
         Channels of the stride-2 convolutions (images only). Half the
         widths of the paper's networks, ``(64, 128)``: on MNIST-5k a fit
         takes about a third of the CPU time, and 50 epochs reach median ACC
         0.87 over 3 seeds in under 8 minutes of one core
         (``doc/benchmarks.md``).
-    conv_padding : {1, 0}, default=1
-        Padding of the image-reading networks' convolutions (see
-        :func:`skgancluster.nn.make_trunk`); 0 builds the public PyTorch
-        ClusterGAN's networks (3.4M-parameter critic at the paper's widths).
+    {{conv_padding}}
     max_iter : int or "auto", default=50
         Number of epochs (passes over the data). "auto" trains on about
         300,000 real samples (``round(300000 / n_samples)`` epochs clipped
@@ -237,47 +226,33 @@ class BSPLClusterGAN(BaseGANClustering):
     learning_rate : float, default=5e-4
         Initial Adam step size of every network; it decays linearly to a
         tenth of it over the epochs of a fit (the paper: 1e-4 to 1e-5).
-    scaling : {"auto", "standard", "minmax"} or None, default="auto"
-        Input scaling learned in ``fit``: "minmax" to [0, 1] with a sigmoid
-        generator output ("auto" for images), "standard" with a linear
-        output ("auto" for flat data), or None.
-    device : str or torch.device, default="auto"
-        "auto" uses CUDA when available, else the CPU.
-    random_state : int, RandomState instance or None, default=None
-        Seed for the weights, the prior, the batches and K-means; with an
-        int, fits on the CPU are exactly reproducible.
-    verbose : int, default=0
-        0 silent, 1 a progress bar with the losses, 2 a line per epoch.
-    warm_start : bool, default=False
-        When True, ``fit`` continues from the fitted state for ``max_iter``
-        more epochs (the schedules restart over those epochs).
-    n_jobs : int or None, default=None
-        torch threads on the CPU during ``fit``, ``predict``, ``transform``
-        and ``sample`` (restored afterwards). None means 1, as in
-        scikit-learn; ``-1`` uses every core, which helps large networks on
-        an idle machine. On a busy machine extra threads can be several
-        times slower.
+    {{scaling}}
+    {{device}}
+    {{random_state}}
+    {{verbose}}
+    {{warm_start}}
+    {{n_jobs}}
 
     Attributes
     ----------
-    labels_, n_features_in_, feature_names_in_, n_iter_, n_steps_, \
-history_, networks_, device_, input_offset_, input_scale_
-        See :class:`~skgancluster._base.BaseGANClustering`. ``networks_``
-        holds "generator", "clusterer" and "discriminator". ``history_``
-        records the losses "discriminator", "generator", "clusterer_adv",
-        "entropy", "consistency", and "lam" and "selected" (fraction of
-        samples with ``nu > 0``) of the self-paced schedule.
-    label_modes_ : ndarray of shape (n_clusters,)
-        Generator mode (prior block) behind each label: the block most
-        members of the K-means cluster fall into; ``sample(cluster=k)``
-        draws from it.
-    cluster_centers_ : ndarray of shape (n_clusters, block_size * n_clusters)
+    {{common_attributes}}
+    cluster_centers_ : ndarray of shape (n_labels, block_size * n_clusters)
         K-means centres in the code space ``C(x)``; ``predict`` returns the
-        nearest one.
+        nearest one. ``label_modes_[k]`` is the prior block most members of
+        cluster ``k`` fall into; ``sample(cluster=k)`` draws from it.
     noise_level_ : float
         Current noise level ``a`` of the prior (its last value after fit).
     select_fraction_ : float
         Current target fraction of self-paced samples.
+    schedule_epochs_ : int
+        Length of the schedules (prior noise, learning rate, self-paced
+        fraction), in epochs: those of the first fit. A ``warm_start`` fit
+        continues them, at their final values once they are over.
+
+    ``networks_`` holds "generator", "clusterer" and "discriminator".
+    ``history_`` records the losses "discriminator", "generator",
+    "clusterer_adv", "entropy", "consistency", and "lam" and "selected"
+    (fraction of samples with ``nu > 0``) of the self-paced schedule.
 
     Notes
     -----
@@ -327,7 +302,7 @@ history_, networks_, device_, input_offset_, input_scale_
     """
 
     _parameter_constraints = {
-        **BaseGANClustering._parameter_constraints,
+        **GenerativeClustering._parameter_constraints,
         "block_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "noise_start": [Interval(numbers.Real, 0, None, closed="left")],
         "noise_end": [Interval(numbers.Real, 0, None, closed="left")],
@@ -343,6 +318,7 @@ history_, networks_, device_, input_offset_, input_scale_
         "real_weight": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
+    _architecture_params = (*GenerativeClustering._architecture_params, "block_size")
     _final_lr_ratio = 0.1  # learning rate decays linearly to this fraction of learning_rate
     _d_dropout = 0.2  # dropout in the discriminator (as in Triple-GAN / ALI)
 
@@ -407,8 +383,11 @@ history_, networks_, device_, input_offset_, input_scale_
                 for name in ("discriminator", "generator", "clusterer")}
 
     # -------------------------------------------------------------- schedules
-    def _on_epoch_start(self, epoch, n_epochs):
-        progress = epoch / max(n_epochs - 1, 1)
+    def _on_epoch_start(self, ctx):
+        if ctx.total_epoch == 0:  # a cold fit plans the schedules; warm fits continue them
+            self.schedule_epochs_ = ctx.n_epochs
+        epoch, n_epochs = ctx.total_epoch, self.schedule_epochs_
+        progress = min(1.0, epoch / max(n_epochs - 1, 1))
         self.noise_level_ = float(self.noise_start + (self.noise_end - self.noise_start) * progress)
         self._scale_learning_rate(1 - (1 - self._final_lr_ratio) * progress)
         ramp = min(1.0, epoch / max(self.full_fraction_at * n_epochs, 1e-12))
@@ -419,27 +398,13 @@ history_, networks_, device_, input_offset_, input_scale_
                 "select_fraction_": self.select_fraction_}
 
     # --------------------------------------------------------------- training
-    def _augment(self, x):
-        mode = self.augmentation
-        if mode == "auto":
-            mode = "noise" if self._image_shape is None else "shift"
-        if mode == "noise" or self._image_shape is None:
-            return x + self.noise_std * torch.randn(x.shape, generator=self._generator, device=x.device,
-                                                    dtype=x.dtype)
-        channels, height, width = self._image_shape
-        n, gen = x.shape[0], self._generator
-        max_shift = max(1, min(height, width) // 10)
-        shifts = torch.randint(-max_shift, max_shift + 1, (n, 2), generator=gen, device=x.device).to(x.dtype)
-        theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)
-        theta[:, 0, 0] = theta[:, 1, 1] = 1
-        if mode == "shift_flip":
-            flip = torch.rand(n, generator=gen, device=x.device) < 0.5
-            theta[:, 0, 0] = torch.where(flip, -1.0, 1.0).to(x.dtype)
-        theta[:, 0, 2] = 2 * shifts[:, 0] / width
-        theta[:, 1, 2] = 2 * shifts[:, 1] / height
-        img = x.view(n, channels, height, width)
-        grid = F.affine_grid(theta, list(img.shape), align_corners=False)
-        return F.grid_sample(img, grid, mode="nearest", padding_mode="zeros", align_corners=False).flatten(1)
+    def _augment(self, x, rng):
+        """The consistency loss's ``x~`` (see ``augmentation``)."""
+        image_shape = self._image_shape
+        if self.augmentation == "noise" or image_shape is None:
+            return add_noise(x, self.noise_std, rng)
+        max_shift = max(1, min(image_shape[1:]) // 10)
+        return shift_and_flip(x, image_shape, rng, max_shift, flip=self.augmentation == "shift_flip")
 
     def _self_paced_weights(self, losses, groups):
         """``(nu, lam)`` for one mini-batch under the current schedule."""
@@ -451,8 +416,8 @@ history_, networks_, device_, input_offset_, input_scale_
         lam = self_paced_threshold(losses, groups, gamma, self.select_fraction_)
         return balanced_self_paced_weights(losses, groups, lam, gamma), lam
 
-    def _train_step(self, x_real, step):
-        nets, gen, opt = self.networks_, self._generator, self.optimizers_
+    def _train_step(self, x_real, ctx):
+        nets, gen, opt = self.networks_, ctx.rng, self.optimizers_
         generator, clusterer, disc = nets["generator"], nets["clusterer"], nets["discriminator"]
         n, device = x_real.shape[0], x_real.device
         ones, zeros = torch.ones(n, device=device), torch.zeros(n, device=device)
@@ -468,27 +433,26 @@ history_, networks_, device_, input_offset_, input_scale_
         d_loss.backward()
         opt["discriminator"].step()
 
-        disc.requires_grad_(False)  # no discriminator gradients from the G / C losses
-        # Generator: make (z, G(z)) look like a clusterer pair.
-        z = self.prior_.sample(n, gen, device)[0]
-        g_loss = bce(disc(z, generator(z)), ones)
-        opt["generator"].zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt["generator"].step()
+        with frozen(disc):  # no discriminator gradients from the G / C losses
+            # Generator: make (z, G(z)) look like a clusterer pair.
+            z = self.prior_.sample(n, gen, device)[0]
+            g_loss = bce(disc(z, generator(z)), ones)
+            opt["generator"].zero_grad(set_to_none=True)
+            g_loss.backward()
+            opt["generator"].step()
 
-        # Clusterer: fool D, weighted minimum entropy, consistency.
-        code = clusterer(x_real)
-        c_adv = bce(disc(code, x_real), zeros)
-        disc.requires_grad_(True)
+            # Clusterer: fool D, weighted minimum entropy, consistency.
+            code = clusterer(x_real)
+            c_adv = bce(disc(code, x_real), zeros)
         losses = min_entropy_losses(code)
         nu, lam = self._self_paced_weights(losses.detach(), _block_argmax(code.detach(), self.n_clusters))
         entropy = (nu * losses).mean() / n
-        consistency = (code - clusterer(self._augment(x_real))).square().sum(1).mean()
+        consistency = (code - clusterer(self._augment(x_real, gen))).square().sum(1).mean()
         c_loss = c_adv + self.entropy_weight * entropy + self.consistency_weight * consistency
         record = {}
         if self.real_weight > 0:
-            information, real_consistency = self._real_data_terms(self._block_logits, x_real,
-                                                                  logits=_log_block_shares(code, self.n_clusters))
+            information, real_consistency = real_data_terms(
+                self._block_logits, x_real, self._image_shape, gen, logits=_log_block_shares(code, self.n_clusters))
             c_loss = c_loss + self.real_weight * (information + real_consistency)
             record = {"information": information.detach(), "real_consistency": real_consistency.detach()}
         opt["clusterer"].zero_grad(set_to_none=True)
@@ -508,38 +472,14 @@ history_, networks_, device_, input_offset_, input_scale_
     def _mode_proba(self, x):
         return _block_shares(self._embed(x), self.n_clusters)
 
+    def _has_proba(self):
+        return False  # clusters come from K-means on C(x)
+
     def _fit_labels(self, X):
-        # K-means in float32 and centring in place (copy_x=False): at 1M rows, float64 codes and
-        # K-means' own temporary copy would take 0.6 GB (doc/benchmarks.md; same labels on digits).
-        codes = self._map_batches(X, self._embed)
-        kmeans = KMeans(self.n_clusters, n_init=10, copy_x=False, random_state=self._seed()).fit(codes)
-        self.cluster_centers_ = kmeans.cluster_centers_
-        labels = kmeans.labels_.astype(np.int64)
-        # K-means may leave a cluster empty on degenerate codes: keep labels contiguous.
-        used = np.unique(labels)
-        if len(used) < self.n_clusters:
-            self.cluster_centers_ = self.cluster_centers_[used]
-            labels = np.searchsorted(used, labels)
-        modes = codes.reshape(len(codes), self.n_clusters, -1).sum(2).argmax(1)
-        self.label_modes_ = np.array([np.bincount(modes[labels == k], minlength=self.n_clusters).argmax()
-                                      for k in range(len(self.cluster_centers_))], dtype=np.int64)
-        return labels
+        return self._fit_kmeans_labels(X, lambda codes: codes.reshape(len(codes), self.n_clusters, -1).sum(2).argmax(1))
 
     def _batch_labeler(self):
-        """Labels by the nearest K-means centre of each code."""
-        centres = torch.as_tensor(self.cluster_centers_, dtype=torch.float32, device=self.device_)
-
-        def labels(x):
-            codes = self._embed(x)
-            nearest = (codes[:, None, :] - centres[None]).square().sum(2).argmin(1)
-            return torch.where(codes.isfinite().all(1), nearest, -1)
-
-        return labels
-
-    @available_if(lambda est: False)
-    def predict_proba(self, X):
-        """Not available: clusters come from K-means on ``C(x)``."""
-        raise AttributeError("predict_proba is not available: BSPLClusterGAN clusters with K-means.")
+        return self._kmeans_labeler()
 
     def hash(self, X):
         """Binary codes ``C(x) > 0.5`` of the clusterer, for retrieval.

@@ -2,23 +2,25 @@
 
 import numbers
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._base import BaseGANClustering
-from .losses import wgan_critic_loss
+from ._docs import fill_doc
+from ._generative import GenerativeClustering
+from ._kmeans import KMeansLabelling
+from ._real_data import REAL_PERTURBATION_WITH_SLANT, real_data_terms
+from ._training import frozen
 from .nn import make_generator, make_trunk
 from .priors import MixedPrior
 
 __all__ = ["ClusterGANClustering"]
 
 
-class ClusterGANClustering(BaseGANClustering):
+@fill_doc
+class ClusterGANClustering(KMeansLabelling, GenerativeClustering):
     """ClusterGAN: clustering in the latent space of a GAN with an encoder.
 
     The generator ``G`` maps ``z = (z_n, z_c)``, Gaussian noise next to a
@@ -40,19 +42,12 @@ class ClusterGANClustering(BaseGANClustering):
     beta_n, beta_c : float, default=10
         Weights of the cycle losses ``||z_n - E_n(G(z))||^2`` and
         ``H(z_c, softmax E_c(G(z)))``.
-    image_shape : tuple of 3 ints or None, default=None
-        ``(channels, height, width)`` of images given as flat rows. Then the
-        networks are convolutional; otherwise MLPs.
-    hidden_units : tuple of int, default=(256, 256)
-        Hidden layers of the MLP networks; for images, only the last entry
-        is used, as the width of the fully connected layer.
+    {{image_shape}}
+    {{hidden_units}}
     conv_channels : tuple of int, default=(32, 64)
         Channels of the stride-2 convolutions (images only); the paper uses
         (64, 128).
-    conv_padding : {1, 0}, default=1
-        Padding of the image-reading networks' convolutions (see
-        :func:`skgancluster.nn.make_trunk`); 0 builds the public PyTorch
-        ClusterGAN's networks (3.4M-parameter critic at the paper's widths).
+    {{conv_padding}}
     max_iter : int or "auto", default="auto"
         Number of epochs (passes over the data). "auto" trains on about
         400,000 real samples, ``round(400000 / n_samples)`` epochs clipped to
@@ -66,54 +61,30 @@ class ClusterGANClustering(BaseGANClustering):
         Critic steps per generator step; the paper: 5.
     gp_weight : float, default=10
         Weight of the WGAN-GP gradient penalty.
-    real_weight : float, default=1
-        Weight of our addition to the paper, the *real-data encoder terms*:
-        on each generator step the encoder also sees the real mini-batch and
-        is asked for confident, balanced cluster probabilities (information
-        maximisation, ``mean H(p(c|x)) - 2 H(mean p(c|x))``, IMSAT's form
-        with ``mu=2``) that agree
-        between ``x`` and a slightly perturbed copy (KL consistency; for
-        images a random shift of up to 3 pixels per 28, rotation of up to 15
-        degrees, zoom of up to 10% and a change of slant (horizontal shear
-        of up to 0.3), for flat data Gaussian noise of 0.1 standard
-        deviations). It couples the generator's modes to the
-        real clusters through the encoder and learns much faster per second
-        (see ``doc/benchmarks.md``). ``real_weight=0`` is the paper's method.
+    {{real_weight}}
+        Here the head is the encoder's cluster part, on each generator
+        step, and the perturbation changes the slant (horizontal shear of
+        up to 0.3). It couples the generator's modes to the real clusters
+        through the encoder and learns much faster per second.
     inference : {"encoder", "kmeans", "backprop"}, default="encoder"
         How real samples are assigned: ``argmax softmax(E_c(x))``; K-means
         on the whole embedding ``E(x)`` (fitted in ``fit``); or the paper's
         Algorithm 1, decoding ``z`` by gradient descent through ``G`` from
         each of the ``K`` one-hot codes (batched; slow).
-    scaling : {"auto", "standard", "minmax"} or None, default="auto"
-        Input scaling learned in ``fit``: "minmax" to [0, 1] with a sigmoid
-        generator output ("auto" for images, one range for all pixels),
-        "standard" per-feature standardisation with a linear output ("auto"
-        for flat data), or None.
-    device : str or torch.device, default="auto"
-        "auto" uses CUDA when available, else the CPU.
-    random_state : int, RandomState instance or None, default=None
-        Seed for the weights, the prior and the batches; with an int, fits
-        on the CPU are exactly reproducible.
-    verbose : int, default=0
-        0 silent, 1 a progress bar with the losses, 2 a line per epoch.
-    warm_start : bool, default=False
-        When True, ``fit`` continues from the fitted state for ``max_iter``
-        more epochs.
-    n_jobs : int or None, default=None
-        torch threads on the CPU during ``fit``, ``predict``, ``transform``
-        and ``sample`` (restored afterwards). None means 1, as in
-        scikit-learn; ``-1`` uses every core, which helps large networks on
-        an idle machine. On a busy machine extra threads can be several
-        times slower.
+    {{scaling}}
+    {{device}}
+    {{random_state}}
+    {{verbose}}
+    {{warm_start}}
+    {{n_jobs}}
 
     Attributes
     ----------
-    labels_, label_modes_, n_features_in_, feature_names_in_, n_iter_, \
-n_steps_, history_, networks_, device_, input_offset_, input_scale_
-        See :class:`~skgancluster._base.BaseGANClustering`. ``networks_``
-        holds "generator", "critic" and "encoder".
-    cluster_centers_ : ndarray of shape (n_clusters, latent_dim + n_clusters)
+    {{common_attributes}}
+    cluster_centers_ : ndarray of shape (n_labels, latent_dim + n_clusters)
         K-means centres in the embedding (``inference="kmeans"`` only).
+
+    ``networks_`` holds "generator", "critic" and "encoder".
 
     Notes
     -----
@@ -122,6 +93,7 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
     convolutions and a 256-unit fully connected layer, a critic ratio of 1,
     a learning rate of 5e-4, and the real-data encoder terms
     (``real_weight``). Each departure is measured in ``doc/benchmarks.md``.
+    ``predict_proba`` is not available with ``inference="kmeans"``.
     The paper's configuration is reachable by parameters: for MNIST,
     ``image_shape=(1, 28, 28), hidden_units=(1024,), conv_channels=(64, 128),
     learning_rate=1e-4, n_critic=5, real_weight=0, batch_size=64,
@@ -151,7 +123,7 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
     """
 
     _parameter_constraints = {
-        **BaseGANClustering._parameter_constraints,
+        **GenerativeClustering._parameter_constraints,
         "latent_dim": [Interval(numbers.Integral, 1, None, closed="left")],
         "sigma": [Interval(numbers.Real, 0, None, closed="neither")],
         "beta_n": [Interval(numbers.Real, 0, None, closed="left")],
@@ -161,6 +133,8 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
         "real_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "inference": [StrOptions({"encoder", "kmeans", "backprop"})],
     }
+
+    _architecture_params = (*GenerativeClustering._architecture_params, "latent_dim", "sigma")
 
     # Backprop decoding (Algorithm 1): Adam steps, step size, weight of
     # ||z_n||^2, and rows decoded together (each with K restarts).
@@ -217,38 +191,26 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
 
     # --------------------------------------------------------------- training
     _auto_samples = 400_000  # real samples seen with max_iter="auto" (measured in doc/benchmarks.md)
-    # The shared perturbation plus a change of slant: a slanted and an upright digit must
-    # share a cluster (MNIST-5k median ACC 0.80 -> 0.96, see doc/benchmarks.md).
-    _real_augmentation = {**BaseGANClustering._real_augmentation, "max_shear": 0.3}
 
-    def _train_step(self, x_real, step):
-        nets, gen, device = self.networks_, self._generator, x_real.device
+    def _train_step(self, x_real, ctx):
+        nets = self.networks_
         generator, critic, encoder = nets["generator"], nets["critic"], nets["encoder"]
-        n = x_real.shape[0]
+        losses = self._wgan_critic_step(x_real, ctx)
 
-        z, _, _ = self.prior_.sample(n, gen, device)
-        with torch.no_grad():
+        if (ctx.step + 1) % self.n_critic == 0:
+            z, z_n, clusters = self.prior_.sample(x_real.shape[0], ctx.rng, ctx.device)
             x_fake = generator(z)
-        critic_loss, wasserstein = wgan_critic_loss(critic, x_real, x_fake, self.gp_weight, gen)
-        self.optimizers_["critic"].zero_grad(set_to_none=True)
-        critic_loss.backward()
-        self.optimizers_["critic"].step()
-        losses = {"critic": critic_loss.detach(), "wasserstein": wasserstein}
-
-        if (step + 1) % self.n_critic == 0:
-            z, z_n, clusters = self.prior_.sample(n, gen, device)
-            x_fake = generator(z)
-            critic.requires_grad_(False)  # no critic gradients from the G/E loss
-            adversarial = -critic(x_fake).mean()
-            critic.requires_grad_(True)
+            with frozen(critic):  # no critic gradients from the G/E loss
+                adversarial = -critic(x_fake).mean()
             code = encoder(x_fake)
             # Mean over the entries, as in the authors' code (the paper writes a squared norm).
             cycle_n = (code[:, :self.latent_dim] - z_n).square().mean()
             cycle_c = F.cross_entropy(code[:, self.latent_dim:], clusters)
             loss = adversarial + self.beta_n * cycle_n + self.beta_c * cycle_c
             if self.real_weight > 0:
-                information, consistency = self._real_data_terms(
-                    lambda x: encoder(x)[:, self.latent_dim:], x_real)
+                information, consistency = real_data_terms(
+                    lambda x: encoder(x)[:, self.latent_dim:], x_real, self._image_shape, ctx.rng,
+                    REAL_PERTURBATION_WITH_SLANT)
                 loss = loss + self.real_weight * (information + consistency)
                 losses.update(information=information.detach(), consistency=consistency.detach())
             self.optimizers_["generator"].zero_grad(set_to_none=True)
@@ -267,21 +229,26 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
             return self._backprop_decode(x)
         return self.networks_["encoder"](x)[:, self.latent_dim:].softmax(1)
 
+    def _has_proba(self):
+        return self.inference != "kmeans"
+
     def _backprop_decode(self, x):
         """The paper's Algorithm 1, batched over rows and the K restarts.
 
         Returns a one-hot assignment to the restart (mode) with the lowest
-        final ``L1(G(z), x) + lambda ||z_n||^2``.
+        final ``L1(G(z), x) + lambda ||z_n||^2``. Restart ``k`` of every row
+        starts from the same noise draw, so a row decodes the same way
+        wherever it stands in ``X``.
         """
         generator, K, clip = self.networks_["generator"], self.n_clusters, 6 * self.sigma
-        seed_gen = torch.Generator(x.device).manual_seed(0)  # the same input decodes the same way
+        starts = self.prior_.sample_noise(K, torch.Generator(x.device).manual_seed(0), x.device)
         codes = torch.eye(K, device=x.device)
         out = []
         with torch.inference_mode(False), torch.enable_grad():
             for chunk in x.split(self._backprop_chunk):
                 target = chunk.clone().repeat_interleave(K, 0)
                 z_c = codes.repeat(chunk.shape[0], 1)
-                z_n = self.prior_.sample_noise(target.shape[0], seed_gen, x.device).requires_grad_(True)
+                z_n = starts.repeat(chunk.shape[0], 1).requires_grad_(True)
                 adam = torch.optim.Adam([z_n], lr=self._backprop_lr)
                 for _ in range(self._backprop_steps):
                     err = self._decode_loss(generator, z_n, z_c, target)
@@ -301,31 +268,11 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
     def _fit_labels(self, X):
         if self.inference != "kmeans":
             return super()._fit_labels(X)
-        embedding = self._map_batches(X, self._embed)
-        kmeans = KMeans(self.n_clusters, n_init=10, random_state=self._seed()).fit(embedding)
-        self.cluster_centers_ = kmeans.cluster_centers_
         # Each K-means cluster draws samples from the generator mode most of its members encode to.
-        modes = embedding[:, self.latent_dim:].argmax(1)
-        self.label_modes_ = np.array([np.bincount(modes[kmeans.labels_ == k], minlength=self.n_clusters).argmax()
-                                      for k in range(self.n_clusters)])
-        return kmeans.labels_.astype(np.int64)
+        return self._fit_kmeans_labels(X, lambda codes: codes[:, self.latent_dim:].argmax(1))
 
-    def predict(self, X):
-        if self.inference != "kmeans":
-            return super().predict(X)
-        X = self._check_fitted_X(X)
-        embedding = self._map_batches(X, self._embed)
-        distances = ((embedding[:, None, :] - self.cluster_centers_[None]) ** 2).sum(-1)
-        return distances.argmin(1)
-
-    predict.__doc__ = BaseGANClustering.predict.__doc__
-
-    def predict_proba(self, X):
-        if self.inference == "kmeans":
-            raise AttributeError("predict_proba is not available with inference='kmeans'.")
-        return super().predict_proba(X)
-
-    predict_proba.__doc__ = BaseGANClustering.predict_proba.__doc__
+    def _batch_labeler(self):
+        return self._kmeans_labeler() if self.inference == "kmeans" else super()._batch_labeler()
 
     # ------------------------------------------------------------- generation
     def interpolate(self, cluster_a, cluster_b, n_steps=10):

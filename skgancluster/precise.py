@@ -8,8 +8,10 @@ import torch.nn.functional as F
 from sklearn.utils._param_validation import Interval
 from torch import nn
 
-from ._base import BaseGANClustering
-from .losses import wgan_critic_loss
+from ._docs import fill_doc
+from ._generative import GenerativeClustering
+from ._real_data import REAL_PERTURBATION_WITH_SLANT, real_data_terms
+from ._training import frozen
 from .nn import make_generator, make_trunk
 from .priors import MixedPrior
 
@@ -70,7 +72,8 @@ def _check_cluster_weights(weights, n_clusters):
     return w / w.sum()
 
 
-class PreciseFeatureClustering(BaseGANClustering):
+@fill_doc
+class PreciseFeatureClustering(GenerativeClustering):
     """Precise-feature GAN clustering: a generator, a critic and a classifier.
 
     The generator ``G(y, z)`` maps a one-hot cluster id ``y`` (drawn from a
@@ -112,19 +115,12 @@ class PreciseFeatureClustering(BaseGANClustering):
         training; it stops growing there. An int is the stair length in generator steps. The stair
         length is fixed at the first fit (``eta_every_steps_``); a
         ``warm_start`` fit continues the same staircase.
-    image_shape : tuple of 3 ints or None, default=None
-        ``(channels, height, width)`` of images given as flat rows. Then the
-        networks are convolutional; otherwise MLPs.
-    hidden_units : tuple of int, default=(256, 256)
-        Hidden layers of the MLP networks; for images, only the last entry
-        is used, as the width of the fully connected layer.
+    {{image_shape}}
+    {{hidden_units}}
     conv_channels : tuple of int, default=(32, 64)
         Channels of the stride-2 convolutions (images only); the paper's
         are (64, 128).
-    conv_padding : {1, 0}, default=1
-        Padding of the image-reading networks' convolutions (see
-        :func:`skgancluster.nn.make_trunk`); 0 builds the public PyTorch
-        ClusterGAN's networks (3.4M-parameter critic at the paper's widths).
+    {{conv_padding}}
     max_iter : int or "auto", default="auto"
         Number of epochs (passes over the data). "auto" trains on about
         300,000 real samples, ``round(300000 / n_samples)`` epochs clipped to
@@ -142,56 +138,33 @@ class PreciseFeatureClustering(BaseGANClustering):
     gp_weight : float, default=1
         Weight of the WGAN-GP gradient penalty (the paper's ``lambda``,
         100 in the paper; see Notes).
-    real_weight : float, default=1
-        Weight of our addition to the paper, the *real-data classifier
-        terms* (the same as ``ClusterGANClustering``'s): on each classifier
-        step ``C`` also sees the real mini-batch and is asked for confident,
-        balanced cluster probabilities (information maximisation,
-        ``mean H(C(x)) - 2 H(mean C(x))``) that agree between ``x`` and a
-        slightly perturbed copy (KL consistency; images: random shift up to
-        3 pixels per 28, rotation up to 15 degrees, zoom up to 10% and a
-        change of slant, horizontal shear up to 0.3; flat data: Gaussian
-        noise of 0.1 standard deviations). The perturbation encodes the
-        prior that clusters survive small affine maps: right for digits,
-        wrong for Artifact-MNIST, whose clusters live in one corner pixel.
-        The paper trains ``C`` on generated samples only; ``real_weight=0``
-        is the paper's method.
-    scaling : {"auto", "standard", "minmax"} or None, default="auto"
-        Input scaling learned in ``fit``: "minmax" to [0, 1] with a sigmoid
-        generator output ("auto" for images, one range for all pixels),
-        "standard" per-feature standardisation with a linear output ("auto"
-        for flat data), or None.
-    device : str or torch.device, default="auto"
-        "auto" uses CUDA when available, else the CPU.
-    random_state : int, RandomState instance or None, default=None
-        Seed for the weights, the prior and the batches; with an int, fits
-        on the CPU are exactly reproducible.
-    verbose : int, default=0
-        0 silent, 1 a progress bar with the losses, 2 a line per epoch.
-    warm_start : bool, default=False
-        When True, ``fit`` continues from the fitted state for ``max_iter``
-        more epochs.
-    n_jobs : int or None, default=None
-        torch threads on the CPU during ``fit``, ``predict``, ``transform``
-        and ``sample`` (restored afterwards). None means 1, as in
-        scikit-learn; ``-1`` uses every core, which helps large networks on
-        an idle machine. On a busy machine extra threads can be several
-        times slower.
+    {{real_weight}}
+        Here the head is the classifier ``C``, on each classifier step, and
+        the perturbation changes the slant (horizontal shear of up to 0.3).
+        The perturbation encodes the prior that clusters survive small
+        affine maps: right for digits, wrong for Artifact-MNIST, whose
+        clusters live in one corner pixel. The paper trains ``C`` on
+        generated samples only.
+    {{scaling}}
+    {{device}}
+    {{random_state}}
+    {{verbose}}
+    {{warm_start}}
+    {{n_jobs}}
 
     Attributes
     ----------
-    labels_, label_modes_, n_features_in_, feature_names_in_, n_iter_, \
-n_steps_, history_, networks_, device_, input_offset_, input_scale_
-        See :class:`~skgancluster._base.BaseGANClustering`. ``networks_``
-        holds "generator", "critic" and "classifier". ``history_`` records
-        the losses "critic", "wasserstein", "classifier", "generator"
-        (the ``-D`` term), "entropy" (``H(y, C(G))`` in the generator step)
-        and "eta".
+    {{common_attributes}}
     eta_ : float
         The current entropy weight (restored with the networks if training
         rolls back after a divergence).
     eta_every_steps_ : int
         Stair length of the ``eta`` schedule, in generator steps.
+
+    ``networks_`` holds "generator", "critic" and "classifier".
+    ``history_`` records the losses "critic", "wasserstein", "classifier",
+    "generator" (the ``-D`` term), "entropy" (``H(y, C(G))`` in the
+    generator step) and "eta".
 
     Notes
     -----
@@ -233,8 +206,7 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
     References
     ----------
     Y. Gan, X. Xu, et al. A precise feature as the cue for cluster
-    assignment: a unified deep clustering framework with GANs
-    (``papers/precise_feature_gan.txt``).
+    assignment: a unified deep clustering framework with GANs.
 
     Examples
     --------
@@ -252,7 +224,7 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
     """
 
     _parameter_constraints = {
-        **BaseGANClustering._parameter_constraints,
+        **GenerativeClustering._parameter_constraints,
         "noise_dim": [Interval(numbers.Integral, 0, None, closed="left")],
         "cluster_weights": [None, "array-like"],
         "eta0": [Interval(numbers.Real, 0, None, closed="left")],
@@ -264,6 +236,8 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
         "gp_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "real_weight": [Interval(numbers.Real, 0, None, closed="left")],
     }
+
+    _architecture_params = (*GenerativeClustering._architecture_params, "noise_dim", "cluster_weights")
 
     def __init__(self, n_clusters=8, *, noise_dim=2, cluster_weights=None, eta0=10.0, eta_growth=1.2,
                  eta_every=1 / 30, image_shape=None, hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
@@ -319,12 +293,12 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
                 for name in ("critic", "classifier", "generator")}
 
     # --------------------------------------------------------------- schedule
-    def _on_epoch_start(self, epoch, n_epochs):
-        if self.n_iter_ == 0 and epoch == 0:  # a cold fit: fix the stair length
+    def _on_epoch_start(self, ctx):
+        if ctx.total_epoch == 0:  # a cold fit: fix the stair length
             if isinstance(self.eta_every, numbers.Integral):
                 self.eta_every_steps_ = int(self.eta_every)
             else:
-                total = n_epochs * self._source.batches_per_epoch // self.n_critic
+                total = ctx.n_epochs * ctx.source.batches_per_epoch // self.n_critic
                 self.eta_every_steps_ = max(1, int(round(self.eta_every * total)))
             self.eta_ = float(self.eta0)
 
@@ -332,24 +306,11 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
         return {**super()._training_state(), "eta_": getattr(self, "eta_", float(self.eta0))}
 
     # --------------------------------------------------------------- training
-    # As ClusterGAN's: the shared perturbation plus a change of slant (MNIST-5k median
-    # ACC over 3 seeds 0.679 -> 0.863, see doc/benchmarks.md).
-    _real_augmentation = {**BaseGANClustering._real_augmentation, "max_shear": 0.3}
-
-    def _train_step(self, x_real, step):
-        nets, gen, device = self.networks_, self._generator, x_real.device
+    def _train_step(self, x_real, ctx):
+        nets, gen, device, step = self.networks_, ctx.rng, ctx.device, ctx.step
         generator, critic, classifier = nets["generator"], nets["critic"], nets["classifier"]
         n = x_real.shape[0]
-
-        z, _, _ = self.prior_.sample(n, gen, device)
-        with torch.no_grad():
-            x_fake = generator(z)
-        critic_loss, wasserstein = wgan_critic_loss(critic, x_real, x_fake, self.gp_weight, gen)
-        self.optimizers_["critic"].zero_grad(set_to_none=True)
-        critic_loss.backward()
-        self.optimizers_["critic"].step()
-        losses = {"critic": critic_loss.detach(), "wasserstein": wasserstein}
-
+        losses = self._wgan_critic_step(x_real, ctx)
         if (step + 1) % self.n_critic != 0:
             return losses
 
@@ -363,7 +324,8 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
                 class_loss = F.cross_entropy(classifier(x_c), y_c)
                 loss = class_loss
                 if self.real_weight > 0:
-                    information, consistency = self._real_data_terms(classifier, x_real)
+                    information, consistency = real_data_terms(classifier, x_real, self._image_shape, gen,
+                                                               REAL_PERTURBATION_WITH_SLANT)
                     loss = loss + self.real_weight * (information + consistency)
                     losses.update(information=information.detach(), consistency=consistency.detach())
                 self.optimizers_["classifier"].zero_grad(set_to_none=True)
@@ -375,14 +337,9 @@ n_steps_, history_, networks_, device_, input_offset_, input_scale_
         self.eta_ = eta_schedule(step // self.n_critic, self.eta0, self.eta_growth, self.eta_every_steps_)
         z, _, ids = self.prior_.sample(n, gen, device)
         x_fake = generator(z)
-        critic.requires_grad_(False)
-        classifier.requires_grad_(False)
-        try:
+        with frozen(critic, classifier):
             adversarial = -critic(x_fake).mean()
             entropy = F.cross_entropy(classifier(x_fake), ids)
-        finally:
-            critic.requires_grad_(True)
-            classifier.requires_grad_(True)
         loss = adversarial + self.eta_ * entropy
         self.optimizers_["generator"].zero_grad(set_to_none=True)
         loss.backward()

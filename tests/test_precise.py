@@ -12,8 +12,6 @@ from skgancluster.datasets import make_artifact_mnist, make_precise_blobs
 from skgancluster.metrics import cluster_accuracy
 from skgancluster.precise import eta_schedule
 
-torch.set_num_threads(1)
-
 FAST = dict(hidden_units=(32, 32), max_iter=2, batch_size=32, random_state=0)
 
 

@@ -9,9 +9,8 @@ import torch
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import skgancluster._base as base
+import skgancluster._validation as validation
 from conftest import make_fast
-
-pd = pytest.importorskip("pandas")
 
 
 def _assert_usable(est, X):
@@ -49,9 +48,9 @@ def _nan_after(est, n_calls):
     """Make the estimator's ``_train_step`` report NaN losses after ``n_calls`` calls."""
     original, calls = est._train_step, []
 
-    def step(x_real, step):
-        calls.append(step)
-        losses = original(x_real, step)
+    def step(x_real, ctx):
+        calls.append(ctx.step)
+        losses = original(x_real, ctx)
         if len(calls) > n_calls:
             losses = {k: torch.full_like(v, float("nan")) for k, v in losses.items()}
         return losses
@@ -165,11 +164,11 @@ def test_warm_start_with_other_feature_count_raises(estimator_class, blobs):
 def _interrupt_on_call(est, n):
     original, calls = est._train_step, []
 
-    def step(x_real, step):
-        calls.append(step)
+    def step(x_real, ctx):
+        calls.append(ctx.step)
         if len(calls) == n:
             raise KeyboardInterrupt
-        return original(x_real, step)
+        return original(x_real, ctx)
 
     est._train_step = step
 
@@ -215,8 +214,8 @@ def densified(monkeypatch):
             monkeypatch.setattr(cls, name, recorded)
     # Chunk sizes of the scaling statistics and of inference, small enough here
     # for the test to see that they are honoured.
-    monkeypatch.setattr(base, "_STATS_CHUNK", 16)
-    monkeypatch.setattr(base, "_INFERENCE_BATCH", 16)
+    monkeypatch.setattr(validation, "STATS_CHUNK", 16)
+    monkeypatch.setattr(base, "INFERENCE_BATCH", 16)
     return shapes
 
 
@@ -243,6 +242,7 @@ def test_sparse_input_is_densified_per_batch_only(estimator_class, blobs, densif
 
 # ---------------------------------------------------------------- DataFrames
 def test_dataframe_sets_feature_names_and_checks_them(estimator_class, blobs):
+    pd = pytest.importorskip("pandas")
     X, _ = blobs
     df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     est = make_fast(estimator_class, max_iter=1).fit(df)

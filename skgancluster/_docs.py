@@ -1,0 +1,104 @@
+"""Docstring fragments for the parameters every estimator shares, written once.
+
+A class docstring names a fragment as ``{{name}}`` on a line of its own, at
+the indentation of its parameter list; :func:`fill_doc` puts the text there.
+"""
+
+import re
+
+__all__ = ["fill_doc"]
+
+_FRAGMENTS = {
+    "image_shape": """
+image_shape : tuple of 3 ints or None, default=None
+    ``(channels, height, width)`` of images given as flat rows. Then the
+    networks are convolutional; otherwise MLPs.""",
+    "hidden_units": """
+hidden_units : tuple of int, default=(256, 256)
+    Hidden layers of the MLP networks; for images, only the last entry
+    is used, as the width of the fully connected layer.""",
+    "conv_padding": """
+conv_padding : {1, 0}, default=1
+    Padding of the image-reading networks' convolutions (see
+    :func:`skgancluster.nn.make_trunk`); 0 builds the public PyTorch
+    ClusterGAN's networks (3.4M-parameter critic at the paper's widths).""",
+    "scaling": """
+scaling : {"auto", "standard", "minmax"} or None, default="auto"
+    Input scaling learned in ``fit``: "minmax" to [0, 1] with a sigmoid
+    generator output ("auto" for images, one range for all pixels),
+    "standard" per-feature standardisation with a linear output ("auto"
+    for flat data), or None.""",
+    "device": """
+device : str or torch.device, default="auto"
+    "auto" uses CUDA when available, else the CPU.""",
+    "random_state": """
+random_state : int, RandomState instance or None, default=None
+    Seed for the weights, the prior, the batches and the perturbations;
+    with an int, fits on the CPU are exactly reproducible.""",
+    "verbose": """
+verbose : int, default=0
+    0 silent, 1 a progress bar with the losses, 2 a line per epoch.""",
+    "warm_start": """
+warm_start : bool, default=False
+    When True, ``fit`` continues training the fitted networks for
+    ``max_iter`` more epochs, with their optimizers and schedules where
+    they stopped (a schedule planned over the first fit stays at its final
+    value). Parameters that shape the networks cannot change between
+    warm fits (``ValueError``).""",
+    "n_jobs": """
+n_jobs : int or None, default=None
+    torch threads on the CPU during ``fit``, ``predict``, ``transform``
+    and ``sample`` (restored afterwards). None means 1, as in
+    scikit-learn; ``-1`` uses every core, which helps large networks on
+    an idle machine. On a busy machine extra threads can be several
+    times slower.""",
+    "real_weight": """
+real_weight : float, default=1
+    Weight of our addition to the paper, the *real-data cluster-head
+    terms* (:func:`skgancluster.losses.information_and_consistency`): on
+    each step the cluster head also sees the real mini-batch and is asked
+    for confident, balanced cluster probabilities (information
+    maximisation, ``mean H(p(c|x)) - 2 H(mean p(c|x))``, IMSAT's form with
+    ``mu=2``) that agree between ``x`` and a slightly perturbed copy (KL
+    consistency; images: a random shift of up to 3 pixels per 28,
+    rotation of up to 15 degrees, zoom of up to 10% and, where said, a
+    change of slant; flat data: Gaussian noise of 0.1 standard
+    deviations). ``real_weight=0`` is the paper's method.""",
+    "common_attributes": """
+labels_ : ndarray of shape (n_samples,)
+    Cluster of each training sample; labels are contiguous from 0.
+label_modes_ : ndarray of shape (n_labels,)
+    The output unit of the soft assignment (the generator mode, for a
+    GAN) behind each label. Units that no training sample fell into get
+    no label, so labels stay contiguous.
+n_features_in_ : int
+    Number of features seen during fit.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Column names, when ``X`` was a DataFrame with string column names.
+n_iter_ : int
+    Epochs trained (summed over ``warm_start`` fits).
+n_steps_ : int
+    Real mini-batches processed.
+history_ : skorch.history.History
+    One row per epoch: ``epoch``, ``dur`` (seconds) and the mean of each
+    loss, e.g. ``est.history_[:, "critic"]``.
+networks_ : torch.nn.ModuleDict
+    The trained networks, on ``device_``.
+device_ : torch.device
+    Where the networks live.
+input_offset_, input_scale_ : ndarray of shape (n_features_in_,)
+    The learned scaling ``(x - offset) / scale`` applied to the input.""",
+}
+
+_MARKER = re.compile(r"^( *)\{\{(\w+)\}\}$", re.MULTILINE)
+
+
+def _indented(name, indent):
+    return "\n".join(indent + line if line else line for line in _FRAGMENTS[name].strip("\n").splitlines())
+
+
+def fill_doc(obj):
+    """Replace each ``{{name}}`` line of ``obj.__doc__`` by its fragment; return ``obj``."""
+    if obj.__doc__:
+        obj.__doc__ = _MARKER.sub(lambda m: _indented(m.group(2), m.group(1)), obj.__doc__)
+    return obj

@@ -1,0 +1,105 @@
+"""What a method with a generator adds to the base: shapes, sampling, the WGAN critic step.
+
+A generative method keeps its generator in ``networks_["generator"]`` and its
+latent prior in ``prior_`` (see :mod:`skgancluster.priors`); the output units
+of its soft assignment are the prior's clusters (its *modes*), so
+``label_modes_`` says which mode ``sample(cluster=k)`` draws from.
+"""
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import INFERENCE_BATCH, BaseDeepClustering
+from .losses import wgan_critic_loss
+
+__all__ = ["GenerativeClustering"]
+
+
+class GenerativeClustering(BaseDeepClustering):
+    """Base of the estimators with a generator; not to be used directly."""
+
+    def _generator_shapes(self):
+        """Keyword arguments of :func:`~skgancluster.nn.make_generator` that the parameters set."""
+        return dict(image_shape=self._image_shape, hidden_units=self._hidden_units, conv_channels=self._conv_channels)
+
+    def _generator_output(self):
+        """Sigmoid when the scaled data live in [0, 1], linear otherwise."""
+        return torch.nn.Sigmoid() if self._scaling == "minmax" else None
+
+    # --------------------------------------------------------------- training
+    def _wgan_critic_step(self, x_real, ctx):
+        """One WGAN-GP critic update against a fresh generated batch.
+
+        Uses ``networks_["critic"]``, ``networks_["generator"]``, ``prior_``,
+        ``optimizers_["critic"]`` and ``gp_weight``; returns the critic loss
+        and the Wasserstein estimate.
+        """
+        critic = self.networks_["critic"]
+        z = self.prior_.sample(x_real.shape[0], ctx.rng, ctx.device)[0]
+        with torch.no_grad():
+            x_fake = self.networks_["generator"](z)
+        critic_loss, wasserstein = wgan_critic_loss(critic, x_real, x_fake, self.gp_weight, ctx.rng)
+        self.optimizers_["critic"].zero_grad(set_to_none=True)
+        critic_loss.backward()
+        self.optimizers_["critic"].step()
+        return {"critic": critic_loss.detach(), "wasserstein": wasserstein}
+
+    # ------------------------------------------------------------- generation
+    def _generate(self, modes, generator):
+        """Generated rows (scaled space) for a tensor of generator modes."""
+        z = self.prior_.sample(len(modes), generator, self.device_, clusters=modes)[0]
+        return self.networks_["generator"](z)
+
+    def _label_weights(self):
+        """Prior probability of each label's generator mode, renormalised."""
+        weights = getattr(self.prior_, "weights", None)
+        if weights is None:
+            return np.full(len(self.label_modes_), 1.0 / len(self.label_modes_))
+        weights = weights.cpu().numpy()[self.label_modes_].astype(np.float64)
+        return weights / weights.sum()
+
+    def _check_cluster(self, cluster, name="cluster"):
+        n_labels = len(self.label_modes_)
+        if isinstance(cluster, bool) or not isinstance(cluster, numbers.Integral) or not 0 <= cluster < n_labels:
+            raise ValueError(f"{name} must be an int in [0, {n_labels}), got {cluster!r}.")
+        return int(cluster)
+
+    def _inverse_scale(self, x):
+        return x.cpu().numpy().astype(np.float64) * self.input_scale_ + self.input_offset_
+
+    def sample(self, n_samples=1, cluster=None):
+        """Generate samples from the trained generator.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+        cluster : int or None, default=None
+            Draw all samples from this cluster (a label of ``labels_``);
+            ``None`` draws clusters from the prior.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Generated samples in the scale of the training data.
+        y : ndarray of shape (n_samples,)
+            The cluster label each sample was generated from.
+        """
+        check_is_fitted(self, "networks_")
+        if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+        rng = self._rng()
+        if cluster is None:
+            labels = rng.choice(len(self.label_modes_), size=n_samples, p=self._label_weights())
+        else:
+            labels = np.full(n_samples, self._check_cluster(cluster))
+        generator = torch.Generator(self.device_).manual_seed(int(rng.randint(2**31 - 1)))
+        modes = torch.as_tensor(self.label_modes_[labels], device=self.device_)
+        self.networks_.eval()
+        with self._torch_threads(), torch.inference_mode():
+            x = torch.cat([self._generate(modes[i:i + INFERENCE_BATCH], generator)
+                           for i in range(0, n_samples, INFERENCE_BATCH)])
+        return self._inverse_scale(x), labels
