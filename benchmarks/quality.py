@@ -168,7 +168,7 @@ def main(argv=None):
             fits.append(("KMeans", {"n_init": 10}, lambda: KMeans(n_clusters, n_init=10, random_state=seed)))
         for name, used, make in fits:
             est = make()
-            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+            load = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
             started = time.perf_counter()
             labels = est.fit_predict(X)
             seconds = time.perf_counter() - started
