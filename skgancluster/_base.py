@@ -23,6 +23,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
+from ._docs import fill_doc
 from ._persistence import PersistenceMixin
 from ._training import BatchSource, as_tensor_readonly, run_training
 from ._validation import check_image_shape, learn_scaling, positive_int_sequence, resolve_device, validate_input
@@ -65,6 +66,7 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
+@fill_doc
 class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the deep clustering estimators; not to be used directly.
 
@@ -302,17 +304,17 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
         too, see ``doc/benchmarks.md``) where this torch has it for the
         device, else the default foreach one.
         """
-        params = list(params)
+        params, lr = list(params), float(self.learning_rate)  # a numpy scalar would reach the saved state
         try:
-            return torch.optim.Adam(params, self.learning_rate, betas=betas, fused=True)
+            return torch.optim.Adam(params, lr, betas=betas, fused=True)
         except RuntimeError:  # no fused kernel for this device in this torch
-            return torch.optim.Adam(params, self.learning_rate, betas=betas)
+            return torch.optim.Adam(params, lr, betas=betas)
 
     def _scale_learning_rate(self, factor):
         """Set the step size of every optimizer to ``factor * learning_rate``."""
         for optimizer in self.optimizers_.values():
             for group in optimizer.param_groups:
-                group["lr"] = self.learning_rate * factor
+                group["lr"] = float(self.learning_rate * factor)
 
     def _seed(self):
         """An int seed for torch; never draws from numpy's global state."""
@@ -355,8 +357,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            New data.
+        {{X_new}}
 
         Returns
         -------
@@ -376,8 +377,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            New data.
+        {{X_new}}
 
         Returns
         -------
@@ -395,8 +395,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            New data.
+        {{X_new}}
 
         Returns
         -------

@@ -22,6 +22,21 @@ conv_padding : {1, 0}, default=1
     Padding of the image-reading networks' convolutions (see
     :func:`skgancluster.nn.make_trunk`); 0 builds the public PyTorch
     ClusterGAN's networks (3.4M-parameter critic at the paper's widths).""",
+    "common_parameters": """
+{{scaling}}
+{{device}}
+{{random_state}}
+{{verbose}}
+{{warm_start}}
+{{n_jobs}}""",
+    "X_new": """
+X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    New data.""",
+    "y_true_pred": """
+y_true : array-like of shape (n_samples,)
+    Ground-truth classes.
+y_pred : array-like of shape (n_samples,)
+    Cluster labels to evaluate.""",
     "scaling": """
 scaling : {"auto", "standard", "minmax"} or None, default="auto"
     Input scaling learned in ``fit``: "minmax" to [0, 1] with a sigmoid
@@ -93,12 +108,23 @@ input_offset_, input_scale_ : ndarray of shape (n_features_in_,)
 _MARKER = re.compile(r"^( *)\{\{(\w+)\}\}$", re.MULTILINE)
 
 
-def _indented(name, indent):
-    return "\n".join(indent + line if line else line for line in _FRAGMENTS[name].strip("\n").splitlines())
+def _filled(text):
+    return _MARKER.sub(lambda m: "\n".join(m.group(1) + line if line else line
+                                           for line in _filled(_FRAGMENTS[m.group(2)].strip("\n")).splitlines()),
+                       text)
 
 
 def fill_doc(obj):
-    """Replace each ``{{name}}`` line of ``obj.__doc__`` by its fragment; return ``obj``."""
-    if obj.__doc__:
-        obj.__doc__ = _MARKER.sub(lambda m: _indented(m.group(2), m.group(1)), obj.__doc__)
+    """Replace each ``{{name}}`` line of the docstrings by its fragment; return ``obj``.
+
+    On a class, the docstrings of the methods it defines are filled too.
+    """
+    members = vars(obj).values() if isinstance(obj, type) else ()
+    # available_if descriptors keep the method as ``fn``, with a copy of its docstring.
+    for target in [obj, *members, *(getattr(m, "fn", None) for m in members)]:
+        if target is not None and "{{" in (getattr(target, "__doc__", None) or ""):
+            try:
+                target.__doc__ = _filled(target.__doc__)
+            except AttributeError:  # a read-only docstring (some builtins)
+                pass
     return obj

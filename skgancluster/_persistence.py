@@ -201,7 +201,10 @@ class PersistenceMixin:
         buffer = io.BytesIO()
         torch.save(self._payload(), buffer)
         buffer.seek(0)
-        torch.load(buffer, map_location="cpu", weights_only=True)  # what load() will do: fail here, not there
+        try:  # what load() will do: fail here, before anything is written
+            torch.load(buffer, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as exc:
+            raise TypeError(f"save() would write a file that load() refuses: {exc}") from exc
         data = buffer.getvalue()
         if hasattr(path, "write"):
             path.write(data)
@@ -238,16 +241,17 @@ class PersistenceMixin:
             raise ValueError(f"{path!r} is not a file written by skgancluster's save().")
         if payload["class"] != cls.__name__:
             raise TypeError(f"{path!r} holds a {payload['class']}, not a {cls.__name__}.")
-        return cls._from_payload(payload, repr(path))
+        return cls._from_payload(payload, repr(path), cls)
 
     @staticmethod
-    def _from_payload(payload, where):
-        from . import all_estimators  # here: the package imports this module
+    def _from_payload(payload, where, cls=None):
+        """The estimator a payload describes; nested ones are found among the package's estimators."""
+        if cls is None:
+            from . import all_estimators  # here: the package imports this module
 
-        classes = dict(all_estimators())
-        if payload.get("class") not in classes:
-            raise ValueError(f"{where} holds an unknown estimator class {payload.get('class')!r}.")
-        cls = classes[payload["class"]]
+            cls = dict(all_estimators()).get(payload.get("class"))
+            if cls is None:
+                raise ValueError(f"{where} holds an unknown estimator class {payload.get('class')!r}.")
         params = {name: _param_from_json(value) for name, value in json.loads(payload["params"]).items()}
         for name in cls._tuple_params:
             if isinstance(params.get(name), list):

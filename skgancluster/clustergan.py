@@ -71,12 +71,7 @@ class ClusterGANClustering(KMeansLabelling, GenerativeClustering):
         on the whole embedding ``E(x)`` (fitted in ``fit``); or the paper's
         Algorithm 1, decoding ``z`` by gradient descent through ``G`` from
         each of the ``K`` one-hot codes (batched; slow).
-    {{scaling}}
-    {{device}}
-    {{random_state}}
-    {{verbose}}
-    {{warm_start}}
-    {{n_jobs}}
+    {{common_parameters}}
 
     Attributes
     ----------

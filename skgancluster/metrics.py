@@ -5,6 +5,8 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.metrics.cluster import contingency_matrix
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
+from ._docs import fill_doc
+
 __all__ = ["cluster_accuracy", "purity_score"]
 
 
@@ -17,6 +19,7 @@ def _contingency(y_true, y_pred):
     return contingency_matrix(y_true, y_pred)
 
 
+@fill_doc
 def cluster_accuracy(y_true, y_pred):
     """Clustering accuracy under the best one-to-one matching of labels.
 
@@ -28,10 +31,7 @@ def cluster_accuracy(y_true, y_pred):
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        Ground-truth classes.
-    y_pred : array-like of shape (n_samples,)
-        Cluster labels to evaluate.
+    {{y_true_pred}}
 
     Returns
     -------
@@ -49,15 +49,13 @@ def cluster_accuracy(y_true, y_pred):
     return float(table[rows, cols].sum() / table.sum())
 
 
+@fill_doc
 def purity_score(y_true, y_pred):
     """Fraction of samples that belong to the majority class of their cluster.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        Ground-truth classes.
-    y_pred : array-like of shape (n_samples,)
-        Cluster labels to evaluate.
+    {{y_true_pred}}
 
     Returns
     -------

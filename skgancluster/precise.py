@@ -145,12 +145,7 @@ class PreciseFeatureClustering(GenerativeClustering):
         affine maps: right for digits, wrong for Artifact-MNIST, whose
         clusters live in one corner pixel. The paper trains ``C`` on
         generated samples only.
-    {{scaling}}
-    {{device}}
-    {{random_state}}
-    {{verbose}}
-    {{warm_start}}
-    {{n_jobs}}
+    {{common_parameters}}
 
     Attributes
     ----------
@@ -178,7 +173,7 @@ class PreciseFeatureClustering(GenerativeClustering):
     ``doc/benchmarks.md``. The paper trains for 900000 generator steps; a
     CPU fit affords a few thousand, and trained as in the paper for that
     long, neither the generator's modes nor the classifier that learns
-    only from them follow MNIST's digits (ACC 0.47 after 60 epochs). So:
+    only from them follow MNIST's digits (``doc/benchmarks.md``). So:
     the real-data classifier terms (``real_weight=1``, the one named
     addition, shared with ``ClusterGANClustering``); one critic and one
     classifier step per generator step (the paper: 5 and 4; the 4:5 ratio

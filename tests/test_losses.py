@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from skgancluster.losses import information_and_consistency
+from skgancluster.losses import gradient_penalty, information_and_consistency, wgan_critic_loss
 
 K = 4
 
@@ -53,3 +53,26 @@ def test_precomputed_logits_give_the_same_terms_and_gradients():
     # ... and they are the ones used: uniform logits carry no information.
     uniform = information_and_consistency(head, x, x_moved, 2.0, logits=torch.zeros(16, K))[0]
     assert uniform.item() == pytest.approx(math.log(K) - 2.0 * math.log(K), abs=1e-5)
+
+
+def test_gradient_penalty_of_a_linear_critic_is_exact():
+    # A linear critic has gradient w everywhere: the penalty is (||w|| - 1)^2 whatever the points.
+    critic = torch.nn.Linear(5, 1)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[3.0, 0.0, 4.0, 0.0, 0.0]]))  # ||w|| = 5
+    gen = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(32, 5, generator=gen), torch.randn(32, 5, generator=gen)
+    assert gradient_penalty(critic, real, fake, gen).item() == pytest.approx(16.0)
+    with torch.no_grad():
+        critic.weight.div_(5.0)  # ||w|| = 1: no penalty
+    assert gradient_penalty(critic, real, fake, gen).item() == pytest.approx(0.0, abs=1e-10)
+
+
+def test_wgan_critic_loss_is_the_negative_wasserstein_estimate_plus_the_penalty():
+    critic = torch.nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[2.0, 0.0]]))
+    real, fake = torch.tensor([[1.0, 0.0], [3.0, 1.0]]), torch.zeros(2, 2)
+    loss, wasserstein = wgan_critic_loss(critic, real, fake, 10.0, torch.Generator().manual_seed(0))
+    assert wasserstein.item() == pytest.approx(4.0)  # mean 2 x_0 over real, 0 over fake
+    assert loss.item() == pytest.approx(-4.0 + 10.0 * (2.0 - 1.0) ** 2)

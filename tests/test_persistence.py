@@ -13,6 +13,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from conftest import make_fast
+from skgancluster import ClusterGANClustering, PreciseFeatureClustering
 
 
 @pytest.fixture(scope="module")
@@ -237,8 +238,50 @@ def test_load_refuses_foreign_files(estimator_class, tmp_path):
     with pytest.raises(ValueError, match="not a file written by skgancluster's save"):
         estimator_class.load(path)
     path.write_bytes(b"not a torch file at all")
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError, match="(not a file written by|cannot be loaded safely)"):
         estimator_class.load(path)
+
+
+def test_save_takes_numpy_parameters(tmp_path, blobs):
+    X, _ = blobs
+    est = make_fast(PreciseFeatureClustering, max_iter=1, n_clusters=3, batch_size=np.int64(16),
+                    cluster_weights=np.array([2.0, 1.0, 1.0]), learning_rate=np.float32(3e-3)).fit(X)
+    est.save(tmp_path / "m.pt")
+    loaded = PreciseFeatureClustering.load(tmp_path / "m.pt")
+    assert loaded.batch_size == 16 and loaded.learning_rate == pytest.approx(3e-3)
+    np.testing.assert_array_equal(loaded.cluster_weights, [2.0, 1.0, 1.0])
+    assert isinstance(loaded.cluster_weights, np.ndarray)
+    _assert_same_outputs(est, loaded, X)
+
+
+def test_save_writes_nothing_that_load_would_refuse(fitted, tmp_path):
+    path = tmp_path / "m.pt"
+    fitted.extra_ = pathlib.Path("somewhere")  # a fitted attribute with no safe form
+    try:
+        with pytest.raises(TypeError, match="cannot store the fitted attribute extra_"):
+            fitted.save(path)
+    finally:
+        del fitted.extra_
+    assert not path.exists()
+    changed = copy.deepcopy(fitted).set_params(hidden_units=(32,))
+    with pytest.raises(ValueError, match="hidden_units.*changed since fit"):
+        changed.save(path)
+    assert not path.exists()
+
+
+def test_nested_estimator_round_trips(fitted, blobs, tmp_path):
+    """A fitted first phase kept as a fitted attribute (as a two-phase method does) is saved with it."""
+    X, _ = blobs
+    outer = make_fast(ClusterGANClustering, max_iter=1, n_clusters=3).fit(X)
+    outer.first_phase_ = fitted
+    try:
+        outer.save(tmp_path / "m.pt")
+    finally:
+        del outer.first_phase_
+    loaded = ClusterGANClustering.load(tmp_path / "m.pt")
+    assert type(loaded.first_phase_) is type(fitted)
+    _assert_same_outputs(fitted, loaded.first_phase_, X)
+    _assert_same_outputs(outer, loaded, X)
 
 
 def test_image_estimator_round_trips(estimator_class, tmp_path):

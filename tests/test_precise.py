@@ -1,4 +1,4 @@
-"""Tests of PreciseFeatureClustering (issue 3)."""
+"""Tests of PreciseFeatureClustering."""
 
 import pickle
 
@@ -152,11 +152,12 @@ def test_datasets():
     assert np.all(np.abs(np.bincount(ya) / 5000 - 1 / 3) < 0.03)
 
 
+@pytest.mark.slow
 def test_blobs_clustered_well():
-    """The paper's 8-blob set, a short run with the defaults: every blob recovered.
+    """The paper's 8-blob set with the defaults (75 epochs of 4000 points): every blob recovered.
 
-    The same fit as ``benchmarks/precise_runs.py blobs --seeds 0`` (ACC 1.0 there);
-    100 epochs of 4000 points, 6200 critic steps.
+    The same fit as ``benchmarks/quality.py --estimator PreciseFeatureClustering
+    --dataset blobs8 --seeds 0``.
     """
     X, y = make_precise_blobs(n_samples=4000, random_state=0)
     est = PreciseFeatureClustering(8, random_state=0).fit(X)
