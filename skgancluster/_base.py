@@ -80,7 +80,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
         "conv_channels": [tuple, list],
         "conv_padding": [Interval(numbers.Integral, 0, 1, closed="both")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        # >= 2: batch normalisation (and a GAN) cannot train on single rows.
+        # >= 2: batch normalisation cannot train on single rows.
         "batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "scaling": [StrOptions({"auto", "standard", "minmax"}), None],
@@ -247,11 +247,11 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
         else:
             self.device_ = resolve_device(self.device)
         devices = [self.device_] if self.device_.type == "cuda" else []
-        # Weight init and dropout use torch's global generator: fork it so the
+        # Weight init and dropout use torch's global random state: fork it so the
         # caller's random state is left exactly as it was.
         with torch_threads(self.n_jobs, self.device_), torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            generator = torch.Generator(self.device_).manual_seed(seed)
+            rng = torch.Generator(self.device_).manual_seed(seed)
             try:
                 if not warm:
                     self.input_offset_, self.input_scale_ = learn_scaling(
@@ -262,7 +262,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
                     self.n_iter_, self.n_steps_, self.history_ = 0, 0, History()
                     self._fitted_architecture = self._architecture()
                 source = BatchSource(X, self.input_offset_, self.input_scale_, self.device_, self.batch_size)
-                run_training(self, source, self._n_epochs(n_samples), generator)
+                run_training(self, source, self._n_epochs(n_samples), rng)
                 self.labels_ = self._fit_labels(X)
             except BaseException:
                 # A fresh fit that failed (diverged or interrupted before its

@@ -100,13 +100,6 @@ def test_eta_schedule_in_fit(blobs):
     assert est.eta_every_steps_ == 4 and est.eta_ == pytest.approx(2.0 * 2.0**(23 // 4))
 
 
-def test_eta_restored_on_rollback(blobs):
-    X, _ = blobs
-    est = PreciseFeatureClustering(8, eta_every=1, **dict(FAST, max_iter=1)).fit(X)
-    state = est._training_state()
-    assert state["eta_"] == est.eta_ and "n_steps_" in state
-
-
 @pytest.mark.parametrize("weights, match", [
     ([1, 1, 1], "one entry per cluster"),
     ([1, -1, 1, 1], "non-negative"),
