@@ -3,6 +3,7 @@
 from ._training import TrainingDivergedError
 from .bspl import BSPLClusterGAN
 from .clustergan import ClusterGANClustering
+from .imsat import IMSATClustering
 from .precise import PreciseFeatureClustering
 
 __version__ = "0.1.0"
@@ -10,6 +11,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BSPLClusterGAN",
     "ClusterGANClustering",
+    "IMSATClustering",
     "PreciseFeatureClustering",
     "TrainingDivergedError",
     "all_estimators",
@@ -33,5 +35,6 @@ def all_estimators():
     return sorted([
         ("BSPLClusterGAN", BSPLClusterGAN),
         ("ClusterGANClustering", ClusterGANClustering),
+        ("IMSATClustering", IMSATClustering),
         ("PreciseFeatureClustering", PreciseFeatureClustering),
     ])

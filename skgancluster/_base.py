@@ -182,12 +182,18 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
             )
         if self.n_jobs == 0:
             raise ValueError("n_jobs == 0 has no meaning; use None (1 thread), a positive int, or -1 for every core.")
-        self._hidden_units = positive_int_sequence(self.hidden_units, "hidden_units")
-        self._conv_channels = positive_int_sequence(self.conv_channels, "conv_channels")
-        self._image_shape = check_image_shape(self.image_shape, n_features, self._conv_channels, self.conv_padding)
+        self._hidden_units = positive_int_sequence(self._hidden_units_for(n_features), "hidden_units")
+        # A method whose networks are MLPs only has no convolution parameters.
+        self._conv_channels = positive_int_sequence(getattr(self, "conv_channels", (1,)), "conv_channels")
+        self._image_shape = check_image_shape(self.image_shape, n_features, self._conv_channels,
+                                              getattr(self, "conv_padding", 1))
+
+    def _hidden_units_for(self, n_features):
+        """``hidden_units``, where a method may resolve a value such as "auto"."""
+        return self.hidden_units
 
     def _architecture(self):
-        return {name: _plain(getattr(self, name)) for name in self._architecture_params}
+        return {name: _plain(getattr(self, name)) for name in self._architecture_params if hasattr(self, name)}
 
     def _check_architecture_unchanged(self, action):
         """Refuse to continue or save a fitted model whose shaping parameters were changed."""

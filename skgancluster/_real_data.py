@@ -10,7 +10,8 @@ that survive a label-preserving perturbation. Its weight is each method's
 from ._augment import augment
 from .losses import information_and_consistency
 
-__all__ = ["REAL_PERTURBATION", "MARGINAL_WEIGHT", "real_data_terms"]
+__all__ = ["REAL_PERTURBATION", "REAL_PERTURBATION_WITH_SLANT", "MARGINAL_WEIGHT", "perturb_real",
+           "real_data_terms"]
 
 # The perturbation of the consistency term for images (shift in pixels for a
 # 28-pixel image, scaled with the image's size; rotation in degrees; zoom
@@ -20,6 +21,15 @@ REAL_PERTURBATION = dict(max_shift=3.0, max_rotation=15.0, max_zoom=0.1)
 REAL_PERTURBATION_WITH_SLANT = dict(REAL_PERTURBATION, max_shear=0.3)
 # Weight of the marginal entropy in the information term (IMSAT's mu).
 MARGINAL_WEIGHT = 2.0
+
+
+def perturb_real(x_real, image_shape, rng, perturbation=REAL_PERTURBATION):
+    """A label-preserving perturbation of scaled real rows: :func:`~skgancluster._augment.augment`
+    with the shift given for a 28-pixel image scaled to the image's size."""
+    perturbation = dict(perturbation)
+    if image_shape is not None:  # the same fraction of the image as 3 pixels of 28
+        perturbation["max_shift"] *= min(image_shape[1:]) / 28
+    return augment(x_real, image_shape, rng, **perturbation)
 
 
 def real_data_terms(cluster_logits, x_real, image_shape, rng, perturbation=REAL_PERTURBATION, logits=None):
@@ -46,8 +56,5 @@ def real_data_terms(cluster_logits, x_real, image_shape, rng, perturbation=REAL_
     -------
     information, consistency : scalar tensors
     """
-    perturbation = dict(perturbation)
-    if image_shape is not None:  # the same fraction of the image as 3 pixels of 28
-        perturbation["max_shift"] *= min(image_shape[1:]) / 28
-    x_aug = augment(x_real, image_shape, rng, **perturbation)
+    x_aug = perturb_real(x_real, image_shape, rng, perturbation)
     return information_and_consistency(cluster_logits, x_real, x_aug, MARGINAL_WEIGHT, logits)

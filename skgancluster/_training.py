@@ -75,12 +75,17 @@ class BatchSource:
         return self.scale(self.X[index])
 
     def epoch(self, generator):
-        """Yield the mini-batches of one shuffled pass over the data."""
+        """Yield ``(index, rows)`` for the mini-batches of one shuffled pass over the data.
+
+        ``index`` holds the rows' positions in ``X``: a tensor on the device
+        (dense data) or a host array (sparse data).
+        """
         order = torch.randperm(self.n_samples, generator=generator, device=self.device)
         if self.sparse:  # rows of a host matrix: one copy of the order per epoch, not one per batch
             order = order.cpu().numpy()
         for b in range(self.batches_per_epoch):
-            yield self.rows(order[b * self.batch_size:(b + 1) * self.batch_size])
+            index = order[b * self.batch_size:(b + 1) * self.batch_size]
+            yield index, self.rows(index)
 
 
 @dataclasses.dataclass
@@ -108,6 +113,12 @@ class TrainingContext:
     step : int
         Index of the running step over the estimator's life (``n_steps_``
         when the step started).
+    batch_index : tensor or ndarray
+        Positions in ``X`` of the rows of the running mini-batch, for
+        per-sample values a method computed at the start of the fit.
+
+    A method may keep other per-fit values on the context (set them in
+    ``_on_epoch_start`` when ``ctx.epoch == 0``); they are gone with it.
     """
 
     rng: torch.Generator
@@ -116,6 +127,7 @@ class TrainingContext:
     first_epoch: int
     epoch: int = 0
     step: int = 0
+    batch_index: object = None
 
     @property
     def device(self):
@@ -192,7 +204,7 @@ def run_training(estimator, source, n_epochs, generator):
             ctx.epoch = epoch
             estimator._on_epoch_start(ctx)
             sums, counts = {}, {}
-            for x_real in source.epoch(generator):
+            for ctx.batch_index, x_real in source.epoch(generator):
                 for name, value in estimator._train_step(x_real, ctx).items():
                     sums[name] = sums[name] + value if name in sums else value
                     counts[name] = counts.get(name, 0) + 1

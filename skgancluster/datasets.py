@@ -7,7 +7,8 @@ Nothing here downloads anything: MNIST comes from the 5000 digits that
 import numpy as np
 from sklearn.utils import check_random_state
 
-__all__ = ["load_mnist_5k", "make_artifact_mnist", "make_clustergan_synthetic", "make_precise_blobs"]
+__all__ = ["load_mnist_5k", "make_artifact_mnist", "make_clustergan_synthetic", "make_imbalanced",
+           "make_imbalanced_mnist", "make_precise_blobs"]
 
 
 def load_mnist_5k(return_X_y=True):
@@ -187,3 +188,82 @@ def make_artifact_mnist(levels=(0.1, 0.5, 0.9), random_state=None):
     y = rng.randint(len(levels), size=X.shape[0])
     X[:, 0] = (255.0 * levels[y]).astype(np.float32)
     return X, y.astype(np.int64)
+
+
+def make_imbalanced(X, y, fractions, random_state=None):
+    """Keep only a fraction of the rows of some classes: an imbalanced version of ``(X, y)``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    fractions : dict of class -> float in (0, 1]
+        The fraction of each listed class's rows to keep (drawn at random,
+        at least one row); unlisted classes keep all their rows.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the rows kept.
+
+    Returns
+    -------
+    X_imbalanced : ndarray of shape (n_kept, n_features)
+    y_imbalanced : ndarray of shape (n_kept,)
+        Rows in their original order.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgancluster.datasets import make_imbalanced
+    >>> X, y = np.zeros((100, 2)), np.repeat([0, 1], 50)
+    >>> X_small, y_small = make_imbalanced(X, y, {1: 0.1}, random_state=0)
+    >>> np.bincount(y_small).tolist()
+    [50, 5]
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X and y have {X.shape[0]} and {y.shape[0]} rows.")
+    rng = check_random_state(random_state)
+    keep = np.ones(len(y), dtype=bool)
+    for label, fraction in fractions.items():
+        rows = np.flatnonzero(y == label)
+        if len(rows) == 0:
+            raise ValueError(f"fractions names class {label!r}, which y does not hold.")
+        if not 0 < fraction <= 1:
+            raise ValueError(f"the fraction of class {label!r} must be in (0, 1], got {fraction!r}.")
+        n_keep = max(1, int(round(fraction * len(rows))))
+        keep[rows] = False
+        keep[rng.choice(rows, n_keep, replace=False)] = True
+    return X[keep], y[keep]
+
+
+def make_imbalanced_mnist(reduced=(0,), fraction=0.1, random_state=None):
+    """The 5000 digits of :func:`load_mnist_5k` with some classes cut to a fraction.
+
+    The imbalanced MNIST of the SIMI-ClusterGAN paper: one class (or several)
+    keeps ``fraction`` of its 500 images, the others keep all of theirs.
+
+    Parameters
+    ----------
+    reduced : sequence of int, default=(0,)
+        The digits to cut.
+    fraction : float, default=0.1
+        The fraction of their images kept.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the images kept.
+
+    Returns
+    -------
+    X : ndarray of shape (n_kept, 784), float32
+        Raw intensities in ``[0, 255]`` (use ``image_shape=(1, 28, 28)``).
+    y : ndarray of shape (n_kept,), int64
+        The digit of each image.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgancluster.datasets import make_imbalanced_mnist
+    >>> X, y = make_imbalanced_mnist(reduced=(3, 5, 8), fraction=0.1, random_state=0)
+    >>> X.shape, np.bincount(y)[[0, 3, 5, 8]].tolist()
+    ((3650, 784), [500, 50, 50, 50])
+    """
+    X, y = load_mnist_5k()
+    return make_imbalanced(X, y, {int(k): fraction for k in reduced}, random_state=random_state)

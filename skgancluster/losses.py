@@ -1,8 +1,10 @@
 """Loss terms shared by several methods."""
 
 import torch
+import torch.nn.functional as F
 
-__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "information_and_consistency"]
+__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "kl_from_fixed",
+           "information_and_consistency", "virtual_adversarial_loss"]
 
 
 def gradient_penalty(critic, real, fake, generator):
@@ -34,6 +36,49 @@ def marginal_entropy(probs, eps=1e-8):
     return entropy(probs.mean(0), eps=eps)
 
 
+def kl_from_fixed(target, logits):
+    """``mean_i KL(target_i || softmax(logits_i))`` with ``target`` held fixed (no gradient)."""
+    target = target.detach()
+    return (target * ((target + 1e-8).log() - logits.log_softmax(1))).sum(1).mean()
+
+
+def virtual_adversarial_loss(cluster_logits, x, radius, generator, xi=10.0, proba=None):
+    """Virtual adversarial training: ``mean_i KL(p(x_i) || p(x_i + r_i))`` (Miyato et al.).
+
+    ``r_i`` is the direction that changes ``p(x_i)`` most, found by one power
+    iteration from a random direction of length ``xi`` (finite differences),
+    scaled to ``radius_i``. ``p(x)`` is held fixed, as in IMSAT.
+
+    Parameters
+    ----------
+    cluster_logits : callable
+        Maps rows to logits.
+    x : torch.Tensor of shape (n, n_features)
+    radius : torch.Tensor of shape (n,) or float
+        Length of each row's perturbation.
+    generator : torch.Generator
+        Draws the starting direction.
+    xi : float, default=10
+        Length of the finite-difference step (the IMSAT authors' code: 10).
+    proba : torch.Tensor of shape (n, n_clusters) or None
+        ``softmax(cluster_logits(x))`` when the caller has it already.
+
+    Returns
+    -------
+    loss : scalar tensor
+    """
+    if proba is None:
+        with torch.no_grad():
+            proba = cluster_logits(x).softmax(1)
+    proba = proba.detach()
+    direction = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    direction = (xi * F.normalize(direction, dim=1)).requires_grad_(True)
+    (grad,) = torch.autograd.grad(kl_from_fixed(proba, cluster_logits(x + direction)), direction)
+    radius = torch.as_tensor(radius, dtype=x.dtype, device=x.device)
+    r_adv = F.normalize(grad, dim=1) * (radius[:, None] if radius.ndim else radius)
+    return kl_from_fixed(proba, cluster_logits(x + r_adv.detach()))
+
+
 def information_and_consistency(cluster_logits, x, x_perturbed, marginal_weight=1.0, logits=None):
     """Real-data terms for a cluster head: information maximisation and consistency.
 
@@ -55,6 +100,4 @@ def information_and_consistency(cluster_logits, x, x_perturbed, marginal_weight=
     """
     proba = (cluster_logits(x) if logits is None else logits).softmax(1)
     information = entropy(proba).mean() - marginal_weight * marginal_entropy(proba)
-    target = proba.detach()
-    consistency = (target * ((target + 1e-8).log() - cluster_logits(x_perturbed).log_softmax(1))).sum(1).mean()
-    return information, consistency
+    return information, kl_from_fixed(proba, cluster_logits(x_perturbed))

@@ -7,14 +7,39 @@ convolutional networks for images of any size given as
 with one or several heads, ...).
 """
 
+import contextlib
 import math
 
 import torch
 from torch import nn
 
-__all__ = ["make_mlp", "make_generator", "make_trunk", "Trunk"]
+__all__ = ["make_mlp", "make_generator", "make_trunk", "Trunk", "batch_stats_kept"]
 
 LEAK = 0.2  # LeakyReLU slope used throughout the papers
+
+
+@contextlib.contextmanager
+def batch_stats_kept(module):
+    """Forward passes inside the block leave the running statistics of batch norm unchanged.
+
+    For passes on perturbed copies of a batch (VAT's probes, augmentations):
+    in training mode they still normalise with their own batch statistics,
+    but the statistics used at predict time come from clean batches only, as
+    in the IMSAT authors' code.
+    """
+    norms = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    try:
+        for m in norms:
+            m.momentum = 0.0
+        yield
+    finally:
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+
+
+def _activation(kind):
+    return nn.ReLU() if kind == "relu" else nn.LeakyReLU(LEAK)
 
 
 def _norm(kind, n):
@@ -25,7 +50,7 @@ def _norm(kind, n):
     return nn.Identity()
 
 
-def make_mlp(n_in, hidden_units, n_out, norm=None, out_activation=None, dropout=0.0):
+def make_mlp(n_in, hidden_units, n_out, norm=None, out_activation=None, dropout=0.0, activation="leaky_relu"):
     """Linear layers with LeakyReLU between them.
 
     Parameters
@@ -41,10 +66,12 @@ def make_mlp(n_in, hidden_units, n_out, norm=None, out_activation=None, dropout=
         Applied to the output (e.g. ``nn.Sigmoid()`` for data in [0, 1]).
     dropout : float
         Dropout after each hidden activation.
+    activation : {"leaky_relu", "relu"}
+        Hidden activation: LeakyReLU(0.2) (the GAN papers') or ReLU.
     """
     layers, width = [], n_in
     for units in hidden_units:
-        layers += [nn.Linear(width, units), _norm(norm, units), nn.LeakyReLU(LEAK)]
+        layers += [nn.Linear(width, units), _norm(norm, units), _activation(activation)]
         if dropout:
             layers.append(nn.Dropout(dropout))
         width = units
@@ -124,7 +151,7 @@ class Trunk(nn.Module):
 
 
 def make_trunk(n_features, n_out, *, image_shape=None, hidden_units=(256, 256),
-               conv_channels=(64, 128), conv_padding=1, norm=None, dropout=0.0):
+               conv_channels=(64, 128), conv_padding=1, norm=None, dropout=0.0, activation="leaky_relu"):
     """A critic, encoder or classifier network ending in ``n_out`` outputs.
 
     Flat data: an MLP with ``hidden_units``. Images: stride-2 4x4 convolutions
@@ -133,12 +160,14 @@ def make_trunk(n_features, n_out, *, image_shape=None, hidden_units=(256, 256),
     about half the fully connected inputs and parameters) and LeakyReLU, then
     one fully connected layer of ``hidden_units[-1]`` units, as in the
     ClusterGAN and DCGAN papers. ``norm`` ("batch", "layer" or None) applies
-    to every hidden layer.
+    to every hidden layer; ``activation`` ("leaky_relu" or "relu") is the
+    hidden activation of the MLP.
     """
     if image_shape is None:
-        body = make_mlp(n_features, hidden_units[:-1], hidden_units[-1], norm=norm, dropout=dropout)
+        body = make_mlp(n_features, hidden_units[:-1], hidden_units[-1], norm=norm, dropout=dropout,
+                        activation=activation)
         body.append(_norm(norm, hidden_units[-1]))
-        body.append(nn.LeakyReLU(LEAK))
+        body.append(_activation(activation))
         return Trunk(body, hidden_units[-1], n_out)
     channels, height, width = image_shape
     layers, c_in = [], channels

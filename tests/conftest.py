@@ -29,6 +29,7 @@ FAST_PARAMS = {
 
 ESTIMATORS = [cls for _, cls in all_estimators()]
 ESTIMATOR_IDS = [name for name, _ in all_estimators()]
+GENERATIVE = [cls for cls in ESTIMATORS if hasattr(cls, "sample")]
 
 
 def fast_params(cls, **overrides):
@@ -47,6 +48,12 @@ def make_fast(cls, **overrides):
 @pytest.fixture(params=ESTIMATORS, ids=ESTIMATOR_IDS)
 def estimator_class(request):
     """Each public estimator class in turn."""
+    return request.param
+
+
+@pytest.fixture(params=GENERATIVE, ids=[cls.__name__ for cls in GENERATIVE])
+def generative_class(request):
+    """Each public estimator class that has a generator (``sample``) in turn."""
     return request.param
 
 

@@ -140,9 +140,9 @@ def test_unfitted_estimator_raises_not_fitted(estimator_class, method, tmp_path)
         ({"n_samples": 2, "cluster": "a"}, r"cluster must be an int in \[0, "),
     ],
 )
-def test_sample_rejects_bad_arguments(estimator_class, fitted, kwargs, match):
+def test_sample_rejects_bad_arguments(generative_class, fitted, kwargs, match):
     with pytest.raises(ValueError, match=match):
-        fitted(estimator_class).sample(**kwargs)
+        fitted(generative_class).sample(**kwargs)
 
 
 def test_bad_input_leaves_fitted_estimator_usable(estimator_class, fitted):

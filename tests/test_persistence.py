@@ -36,7 +36,7 @@ def fitted(estimator_class, fitted_estimators, blobs):
 
 def _outputs(est, X):
     out = {"predict": est.predict(X), "transform": est.transform(X), "labels_": est.labels_,
-           "sample": est.sample(4)[0] if est.random_state is not None else None}
+           "sample": est.sample(4)[0] if est.random_state is not None and hasattr(est, "sample") else None}
     if hasattr(est, "predict_proba"):
         out["predict_proba"] = est.predict_proba(X)
     return out
@@ -292,5 +292,6 @@ def test_image_estimator_round_trips(estimator_class, tmp_path):
     est.save(tmp_path / "m.pt")
     for copied in (_pickle(est), copy.deepcopy(est), estimator_class.load(tmp_path / "m.pt")):
         _assert_same_outputs(est, copied, X)
-    X_new, _ = est.sample(3)
-    assert X_new.min() >= X.min() - 1e-3 and X_new.max() <= X.max() + 1e-3  # back in pixel scale
+    if hasattr(est, "sample"):
+        X_new, _ = est.sample(3)
+        assert X_new.min() >= X.min() - 1e-3 and X_new.max() <= X.max() + 1e-3  # back in pixel scale
