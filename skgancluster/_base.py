@@ -31,6 +31,7 @@ from ._validation import check_image_shape, learn_scaling, positive_int_sequence
 __all__ = ["BaseDeepClustering"]
 
 INFERENCE_BATCH = 4096  # rows per forward pass at predict/transform time
+ROW_BLOCK = 64  # inference batches are padded to a multiple of this many rows
 _DIVERGED_OUTPUTS = ("The networks produced NaN or infinite outputs; the model diverged. "
                      "Refit with a lower learning_rate.")
 
@@ -350,7 +351,12 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
                 chunk = X[start:start + INFERENCE_BATCH]
                 chunk = chunk.toarray() if sp.issparse(chunk) else chunk
                 x = as_tensor_readonly(np.ascontiguousarray(chunk)).to(self.device_)
-                batch = fn((x - offset) * inv_scale).cpu().numpy()
+                # Zero rows up to a multiple of ROW_BLOCK: matrix kernels then see the same shapes
+                # whatever the number of rows asked for, so a row's outputs do not depend on the
+                # rows it is computed with (they differed in the last bit on the CPU).
+                n_rows = x.shape[0]
+                x = torch.nn.functional.pad(x, (0, 0, 0, -n_rows % ROW_BLOCK))
+                batch = fn((x - offset) * inv_scale)[:n_rows].cpu().numpy()
                 if out is None:  # filled in place: no list of batches beside the result
                     out = np.empty((X.shape[0], *batch.shape[1:]), dtype=batch.dtype)
                 out[start:start + len(batch)] = batch

@@ -4,7 +4,7 @@ import torch
 
 __all__ = ["neighbour_radius"]
 
-_QUERY_ROWS = 1024  # rows compared with the reference set at once
+QUERY_ROWS = 1024  # rows compared with the reference set at once
 
 
 def neighbour_radius(source, n_neighbours=10, reference_size=5000, generator=None):
@@ -41,8 +41,8 @@ def neighbour_radius(source, n_neighbours=10, reference_size=5000, generator=Non
     reference = _rows(source, reference_index)
     radius = torch.empty(n, device=device)
     with torch.no_grad():
-        for start in range(0, n, _QUERY_ROWS):
-            index = torch.arange(start, min(n, start + _QUERY_ROWS), device=device)
+        for start in range(0, n, QUERY_ROWS):
+            index = torch.arange(start, min(n, start + QUERY_ROWS), device=device)
             nearest = torch.cdist(_rows(source, index), reference).topk(rank + 1, largest=False).values
             # A row of the reference set finds itself at distance 0 first: skip it.
             radius[index] = torch.where(member[index], nearest[:, rank], nearest[:, rank - 1])

@@ -23,6 +23,7 @@ FAST_PARAMS = {
     "batch_size": 16,
     "learning_rate": 3e-3,
     "n_critic": 1,
+    "reference_size": 16,  # IMSAT: neighbours within a reference set, densified in blocks this small
     "device": "cpu",
     "random_state": 0,
 }

@@ -9,6 +9,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import skgancluster._base as base
+import skgancluster._neighbours as neighbours
 import skgancluster._validation as validation
 from conftest import make_fast
 
@@ -39,8 +40,10 @@ def test_absurd_learning_rate_stops_clearly_never_nan_labels(estimator_class, bl
             with pytest.raises(NotFittedError):
                 est.predict(X)  # a failed fresh fit leaves no half-fitted estimator
             return
-    # Otherwise it rolled back to a finite state: it must say so and stay usable.
-    assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    # Otherwise it rolled back to a finite state and said so, or it never diverged
+    # (saturated softmax outputs stay finite); either way it is usable.
+    said = any(issubclass(w.category, ConvergenceWarning) and "diverged" in str(w.message) for w in caught)
+    assert said == (est.n_iter_ < 3)
     _assert_usable(est, X)
 
 
@@ -217,6 +220,7 @@ def densified(monkeypatch):
     # for the test to see that they are honoured.
     monkeypatch.setattr(validation, "STATS_CHUNK", 16)
     monkeypatch.setattr(base, "INFERENCE_BATCH", 16)
+    monkeypatch.setattr(neighbours, "QUERY_ROWS", 16)
     return shapes
 
 
