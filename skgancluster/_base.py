@@ -8,9 +8,7 @@ it assumes a generator: methods with one add :mod:`skgancluster._generative`.
 ``doc/design.md`` describes the hooks a method implements.
 """
 
-import contextlib
 import numbers
-import os
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
@@ -25,7 +23,7 @@ from skorch.history import History
 
 from ._docs import fill_doc
 from ._persistence import PersistenceMixin
-from ._training import BatchSource, as_tensor_readonly, run_training
+from ._training import BatchSource, as_tensor_readonly, run_training, torch_threads
 from ._validation import check_image_shape, learn_scaling, positive_int_sequence, resolve_device, validate_input
 
 __all__ = ["BaseDeepClustering"]
@@ -34,30 +32,6 @@ INFERENCE_BATCH = 4096  # rows per forward pass at predict/transform time
 ROW_BLOCK = 64  # inference batches are padded to a multiple of this many rows
 _DIVERGED_OUTPUTS = ("The networks produced NaN or infinite outputs; the model diverged. "
                      "Refit with a lower learning_rate.")
-
-
-@contextlib.contextmanager
-def torch_threads(n_jobs, device):
-    """Run with ``n_jobs`` torch threads on the CPU, then restore the caller's count.
-
-    torch's thread count is process-wide, so it is set only for the duration
-    of a call. As in scikit-learn, ``None`` means 1 and ``-1`` every core this
-    process may use (one thread per fit is what ``GridSearchCV(n_jobs=...)``
-    needs; on a busy machine extra threads are several times slower, see
-    ``doc/benchmarks.md``).
-    """
-    if device.type != "cpu":
-        yield
-        return
-    n_jobs = 1 if n_jobs is None else n_jobs
-    n_cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    n_threads = n_jobs if n_jobs > 0 else max(1, n_cores + 1 + n_jobs)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _plain(value):

@@ -11,6 +11,7 @@ display, divergence checks, and keyboard interrupts.
 import contextlib
 import copy
 import dataclasses
+import os
 import sys
 import time
 import warnings
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-__all__ = ["BatchSource", "TrainingContext", "TrainingDivergedError", "frozen", "run_training"]
+__all__ = ["BatchSource", "TrainingContext", "TrainingDivergedError", "frozen", "run_training", "torch_threads"]
 
 
 # A mean epoch loss this large (or NaN/inf) means the run has diverged, even if
@@ -156,6 +157,30 @@ def frozen(*modules):
     finally:
         for p, flag in flags:
             p.requires_grad_(flag)
+
+
+@contextlib.contextmanager
+def torch_threads(n_jobs, device):
+    """Run with ``n_jobs`` torch threads on the CPU, then restore the caller's count.
+
+    torch's thread count is process-wide, so it is set only for the duration
+    of a call. As in scikit-learn, ``None`` means 1 and ``-1`` every core this
+    process may use (one thread per fit is what ``GridSearchCV(n_jobs=...)``
+    needs; on a busy machine extra threads are several times slower, see
+    ``doc/benchmarks.md``).
+    """
+    if device.type != "cpu":
+        yield
+        return
+    n_jobs = 1 if n_jobs is None else n_jobs
+    n_cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    n_threads = n_jobs if n_jobs > 0 else max(1, n_cores + 1 + n_jobs)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def as_tensor_readonly(X):
