@@ -329,7 +329,8 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
                 # whatever the number of rows asked for, so a row's outputs do not depend on the
                 # rows it is computed with (they differed in the last bit on the CPU).
                 n_rows = x.shape[0]
-                x = torch.nn.functional.pad(x, (0, 0, 0, -n_rows % ROW_BLOCK))
+                if n_rows % ROW_BLOCK:  # full blocks need no padded copy
+                    x = torch.nn.functional.pad(x, (0, 0, 0, -n_rows % ROW_BLOCK))
                 batch = fn((x - offset) * inv_scale)[:n_rows].cpu().numpy()
                 if out is None:  # filled in place: no list of batches beside the result
                     out = np.empty((X.shape[0], *batch.shape[1:]), dtype=batch.dtype)
