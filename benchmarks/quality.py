@@ -22,6 +22,8 @@ Data sets (name: rows x features, K)::
     mnist5k          load_mnist_5k as 1x28x28 images, K=10
     mnist5k-flat     the same as 784 flat features
     artifact-mnist   make_artifact_mnist, 1x28x28 images, K=3 (labels = the artifact; data drawn with the seed)
+    mnist5k-cut1     make_imbalanced_mnist: digit 0 cut to 10 %, 4,550 x 1x28x28, K=10 (rows drawn with the seed)
+    mnist5k-cut3     the same with digits 1, 3, 5 cut to 10, 30, 50 %, 3,950 rows, K=10
 
 For each seed the estimator and KMeans(n_init=10, same seed) are fitted on the
 same data in the same run; one line per fit is printed (ACC, NMI, ARI, fit
@@ -30,7 +32,10 @@ seconds), then the median and the minimum over seeds (the time column of the
 ``--out`` (default ``benchmarks/results/<estimator>_<dataset>.jsonl``) with
 seed, method, dataset, acc, nmi, ari, seconds, params, n_iter, torch
 version, threads, machine, 1-minute load average at the start of the fit,
-package version and commit, and the date.
+package version and commit, and the date; also the sizes of the true
+classes and of the found clusters, each as fractions sorted from the largest
+(``class_sizes``, ``cluster_sizes``), and an estimator's fitted
+``cluster_proportions_`` where it has them.
 """
 
 import argparse
@@ -71,6 +76,11 @@ DATASETS = {
     "mnist5k-flat": (lambda seed, n_samples=None: datasets.load_mnist_5k(), 10, {}),
     "artifact-mnist": (lambda seed, n_samples=None: datasets.make_artifact_mnist(random_state=seed), 3,
                        {"image_shape": MNIST_IMAGE}),
+    # the imbalanced MNIST of the SIMI-ClusterGAN paper
+    "mnist5k-cut1": (lambda seed, n_samples=None: datasets.make_imbalanced_mnist((0,), 0.1, random_state=seed), 10,
+                     {"image_shape": MNIST_IMAGE}),
+    "mnist5k-cut3": (lambda seed, n_samples=None: datasets.make_imbalanced_mnist(
+        (1, 3, 5), (0.1, 0.3, 0.5), random_state=seed), 10, {"image_shape": MNIST_IMAGE}),
 }
 # names the former benchmarks/precise_runs.py used
 ALIASES = {"blobs": "blobs8", "mnist": "mnist5k", "artifact": "artifact-mnist"}
@@ -82,6 +92,11 @@ def scores(y, labels):
         "nmi": float(normalized_mutual_info_score(y, labels)),
         "ari": float(adjusted_rand_score(y, labels)),
     }
+
+
+def _sorted_fractions(labels):
+    """Fraction of the rows in each group, largest first."""
+    return np.round(np.sort(np.bincount(np.unique(labels, return_inverse=True)[1]))[::-1] / len(labels), 4).tolist()
 
 
 def _tuples(value):
@@ -174,9 +189,12 @@ def main(argv=None):
             seconds = time.perf_counter() - started
             row = {"seed": seed, "method": name, "dataset": dataset, "n_samples": int(len(y)),
                    "n_clusters": n_clusters, **scores(y, labels), "seconds": round(seconds, 3),
-                   "params": used, "n_iter": int(getattr(est, "n_iter_", 0)) or None, **context,
+                   "params": used, "n_iter": int(getattr(est, "n_iter_", 0)) or None,
+                   "class_sizes": _sorted_fractions(y), "cluster_sizes": _sorted_fractions(labels), **context,
                    "loadavg_1min": load,
                    "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+            if hasattr(est, "cluster_proportions_"):
+                row["cluster_proportions"] = np.round(est.cluster_proportions_, 4).tolist()
             rows.append(row)
             with open(out, "a") as fh:  # row by row, so an interrupted run keeps its finished fits
                 fh.write(json.dumps(row, default=list) + "\n")

@@ -5,6 +5,7 @@ from .bspl import BSPLClusterGAN
 from .clustergan import ClusterGANClustering
 from .imsat import IMSATClustering
 from .precise import PreciseFeatureClustering
+from .simi import SIMIClusterGAN
 
 __version__ = "0.1.0"
 
@@ -13,6 +14,7 @@ __all__ = [
     "ClusterGANClustering",
     "IMSATClustering",
     "PreciseFeatureClustering",
+    "SIMIClusterGAN",
     "TrainingDivergedError",
     "all_estimators",
 ]
@@ -37,4 +39,5 @@ def all_estimators():
         ("ClusterGANClustering", ClusterGANClustering),
         ("IMSATClustering", IMSATClustering),
         ("PreciseFeatureClustering", PreciseFeatureClustering),
+        ("SIMIClusterGAN", SIMIClusterGAN),
     ])

@@ -75,6 +75,14 @@ class BatchSource:
             return self.scale(torch.from_numpy(dense).to(self.device, non_blocking=True))
         return self.scale(self.X[index])
 
+    def host_rows(self):
+        """The rows as ``fit`` was given them (validated, unscaled), on the host.
+
+        For a fitted first phase, which applies its own scaling. A view on
+        the CPU; a copy from another device.
+        """
+        return self.X if self.sparse else self.X.cpu().numpy()
+
     def epoch(self, generator):
         """Yield ``(index, rows)`` for the mini-batches of one shuffled pass over the data.
 

@@ -188,31 +188,40 @@ class ClusterGANClustering(KMeansLabelling, GenerativeClustering):
     _auto_samples = 400_000  # real samples seen with max_iter="auto" (measured in doc/benchmarks.md)
 
     def _train_step(self, x_real, ctx):
-        nets = self.networks_
-        generator, critic, encoder = nets["generator"], nets["critic"], nets["encoder"]
         losses = self._wgan_critic_step(x_real, ctx)
-
         if (ctx.step + 1) % self.n_critic == 0:
-            z, z_n, clusters = self.prior_.sample(x_real.shape[0], ctx.rng, ctx.device)
-            x_fake = generator(z)
-            with frozen(critic):  # no critic gradients from the G/E loss
-                adversarial = -critic(x_fake).mean()
-            code = encoder(x_fake)
-            # Mean over the entries, as in the authors' code (the paper writes a squared norm).
-            cycle_n = (code[:, :self.latent_dim] - z_n).square().mean()
-            cycle_c = F.cross_entropy(code[:, self.latent_dim:], clusters)
-            loss = adversarial + self.beta_n * cycle_n + self.beta_c * cycle_c
-            if self.real_weight > 0:
-                information, consistency = real_data_terms(
-                    lambda x: encoder(x)[:, self.latent_dim:], x_real, self._image_shape, ctx.rng,
-                    REAL_PERTURBATION_WITH_SLANT)
-                loss = loss + self.real_weight * (information + consistency)
-                losses.update(information=information.detach(), consistency=consistency.detach())
+            loss = self._generator_encoder_loss(x_real, ctx, losses)
             self.optimizers_["generator"].zero_grad(set_to_none=True)
             loss.backward()
             self.optimizers_["generator"].step()
-            losses.update(generator=adversarial.detach(), cycle_n=cycle_n.detach(), cycle_c=cycle_c.detach())
         return losses
+
+    def _generator_encoder_loss(self, x_real, ctx, losses):
+        """The loss of the joint G/E update; records its terms in ``losses``."""
+        z, z_n, clusters = self.prior_.sample(x_real.shape[0], ctx.rng, ctx.device)
+        loss = self._cycle_loss(z, z_n, clusters, losses)[1]
+        if self.real_weight > 0:
+            information, consistency = real_data_terms(
+                lambda x: self.networks_["encoder"](x)[:, self.latent_dim:], x_real, self._image_shape, ctx.rng,
+                REAL_PERTURBATION_WITH_SLANT)
+            loss = loss + self.real_weight * (information + consistency)
+            losses.update(information=information.detach(), consistency=consistency.detach())
+        return loss
+
+    def _cycle_loss(self, z, z_n, clusters, losses):
+        """Adversarial loss plus the two cycle losses of Algorithm 2 on the latent batch ``z``.
+
+        Returns ``(x_fake, loss)``; records the terms in ``losses``.
+        """
+        x_fake = self.networks_["generator"](z)
+        with frozen(self.networks_["critic"]):  # no critic gradients from the G/E loss
+            adversarial = -self.networks_["critic"](x_fake).mean()
+        code = self.networks_["encoder"](x_fake)
+        # Mean over the entries, as in the authors' code (the paper writes a squared norm).
+        cycle_n = (code[:, :self.latent_dim] - z_n).square().mean()
+        cycle_c = F.cross_entropy(code[:, self.latent_dim:], clusters)
+        losses.update(generator=adversarial.detach(), cycle_n=cycle_n.detach(), cycle_c=cycle_c.detach())
+        return x_fake, adversarial + self.beta_n * cycle_n + self.beta_c * cycle_c
 
     # -------------------------------------------------------------- inference
     def _embed(self, x):

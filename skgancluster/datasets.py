@@ -239,14 +239,16 @@ def make_imbalanced_mnist(reduced=(0,), fraction=0.1, random_state=None):
     """The 5000 digits of :func:`load_mnist_5k` with some classes cut to a fraction.
 
     The imbalanced MNIST of the SIMI-ClusterGAN paper: one class (or several)
-    keeps ``fraction`` of its 500 images, the others keep all of theirs.
+    keeps a fraction of its 500 images, the others keep all of theirs. The
+    paper cuts digit 0 to 0.1, and digits 1, 3 and 5 to 0.1, 0.3 and 0.5.
 
     Parameters
     ----------
     reduced : sequence of int, default=(0,)
         The digits to cut.
-    fraction : float, default=0.1
-        The fraction of their images kept.
+    fraction : float or sequence of float, default=0.1
+        The fraction of their images kept: one for all, or one per digit
+        of ``reduced``.
     random_state : int, RandomState instance or None, default=None
         Seed of the images kept.
 
@@ -261,9 +263,14 @@ def make_imbalanced_mnist(reduced=(0,), fraction=0.1, random_state=None):
     --------
     >>> import numpy as np
     >>> from skgancluster.datasets import make_imbalanced_mnist
-    >>> X, y = make_imbalanced_mnist(reduced=(3, 5, 8), fraction=0.1, random_state=0)
-    >>> X.shape, np.bincount(y)[[0, 3, 5, 8]].tolist()
-    ((3650, 784), [500, 50, 50, 50])
+    >>> X, y = make_imbalanced_mnist(reduced=(1, 3, 5), fraction=(0.1, 0.3, 0.5), random_state=0)
+    >>> X.shape, np.bincount(y)[[0, 1, 3, 5]].tolist()
+    ((3950, 784), [500, 50, 150, 250])
     """
+    reduced = [int(k) for k in reduced]
+    fractions = np.broadcast_to(np.asarray(fraction, dtype=float), (len(reduced),)) if np.ndim(fraction) == 0 \
+        else np.asarray(fraction, dtype=float)
+    if len(fractions) != len(reduced):
+        raise ValueError(f"fraction has {len(fractions)} values for {len(reduced)} reduced digits.")
     X, y = load_mnist_5k()
-    return make_imbalanced(X, y, {int(k): fraction for k in reduced}, random_state=random_state)
+    return make_imbalanced(X, y, dict(zip(reduced, fractions.tolist())), random_state=random_state)

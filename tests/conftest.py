@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from skgancluster import all_estimators
+from skgancluster import IMSATClustering, all_estimators
 
 # Small networks, few epochs and a large step size: a fit takes ~0.1 s, yet
 # clusters sklearn's check_clustering blobs (ARI > 0.4). Tests that need no
@@ -27,6 +27,10 @@ FAST_PARAMS = {
     "device": "cpu",
     "random_state": 0,
 }
+
+# SIMIClusterGAN: its first phase in the same fast configuration (cloned by each fit).
+FAST_PARAMS["prior_estimator"] = IMSATClustering(
+    **{k: v for k, v in FAST_PARAMS.items() if k in IMSATClustering().get_params(deep=False)})
 
 ESTIMATORS = [cls for _, cls in all_estimators()]
 ESTIMATOR_IDS = [name for name, _ in all_estimators()]
