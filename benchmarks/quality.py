@@ -22,9 +22,14 @@ Data sets (name: rows x features, K)::
     mnist5k          load_mnist_5k as 1x28x28 images, K=10
     mnist5k-flat     the same as 784 flat features
     artifact-mnist   make_artifact_mnist, 1x28x28 images, K=3 (labels = the artifact; data drawn with the seed)
+    wine             sklearn load_wine, standardised, 178 x 13, K=3 (59 / 71 / 48)
+    breast-cancer    sklearn load_breast_cancer, standardised, 569 x 30, K=2 (212 / 357)
+    blobs-unequal    make_blobs, 10 features, sizes 800 / 400 / 200 / 100, cluster_std 2.5, K=4 (drawn with the seed)
     mnist5k-cut1     make_imbalanced_mnist: digit 0 cut to 10 %, 4,550 x 1x28x28, K=10 (rows drawn with the seed)
     mnist5k-cut3     the same with digits 1, 3, 5 cut to 10, 30, 50 %, 3,950 rows, K=10
 
+The tabular sets are standardised before any fit, so that KMeans, which has
+no scaling of its own, is compared on the scale it needs.
 For each seed the estimator and KMeans(n_init=10, same seed) are fitted on the
 same data in the same run; one line per fit is printed (ACC, NMI, ARI, fit
 seconds), then the median and the minimum over seeds (the time column of the
@@ -51,7 +56,8 @@ import numpy as np
 import sklearn
 import torch
 from sklearn.cluster import KMeans
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_blobs
+from sklearn.preprocessing import StandardScaler
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 import skgancluster
@@ -66,6 +72,11 @@ def _sized(fn, seed, n_samples):
     return fn(random_state=seed) if n_samples is None else fn(n_samples=n_samples, random_state=seed)
 
 
+def _standardised(loader):
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
 # name -> (loader(seed, n_samples=None) -> (X, y), n_clusters, parameters the data set implies)
 DATASETS = {
     "synthetic": (lambda seed, n_samples=None: _sized(datasets.make_clustergan_synthetic, seed, n_samples), 4, {}),
@@ -76,6 +87,10 @@ DATASETS = {
     "mnist5k-flat": (lambda seed, n_samples=None: datasets.load_mnist_5k(), 10, {}),
     "artifact-mnist": (lambda seed, n_samples=None: datasets.make_artifact_mnist(random_state=seed), 3,
                        {"image_shape": MNIST_IMAGE}),
+    "wine": (lambda seed, n_samples=None: _standardised(load_wine), 3, {}),
+    "breast-cancer": (lambda seed, n_samples=None: _standardised(load_breast_cancer), 2, {}),
+    "blobs-unequal": (lambda seed, n_samples=None: make_blobs([800, 400, 200, 100], n_features=10, cluster_std=2.5,
+                                                              random_state=seed), 4, {}),
     # the imbalanced MNIST of the SIMI-ClusterGAN paper
     "mnist5k-cut1": (lambda seed, n_samples=None: datasets.make_imbalanced_mnist((0,), 0.1, random_state=seed), 10,
                      {"image_shape": MNIST_IMAGE}),

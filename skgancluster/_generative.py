@@ -59,6 +59,8 @@ class GenerativeClustering(BaseDeepClustering):
         if weights is None:
             return np.full(len(self.label_modes_), 1.0 / len(self.label_modes_))
         weights = weights.cpu().numpy()[self.label_modes_].astype(np.float64)
+        if weights.sum() <= 0:  # the found clusters are modes the prior never draws: treat them alike
+            return np.full(len(self.label_modes_), 1.0 / len(self.label_modes_))
         return weights / weights.sum()
 
     def _check_cluster(self, cluster, name="cluster"):

@@ -6,7 +6,8 @@
 ``torch.load(..., weights_only=True)`` reads without unpickling arbitrary
 objects. A fitted attribute that is itself one of the package's estimators
 (the fitted first phase of a two-phase method) is saved inside the file and
-loaded back with it.
+loaded back with it; a parameter that is one (an unfitted first phase) is
+saved by its class name and parameters.
 """
 
 import copy
@@ -73,17 +74,41 @@ def _param_to_json(name, value):
         return [_param_to_json(name, v) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, PersistenceMixin):  # one of the package's estimators, by its parameters
+        return {"__estimator__": type(value).__name__,
+                "params": {k: _param_to_json(f"{name}__{k}", v) for k, v in value.get_params(deep=False).items()}}
     raise TypeError(
         f"save() cannot store the parameter {name}={value!r} (a {type(value).__name__}): the safe "
-        "format holds numbers, strings, None, lists and numeric arrays only. Set it to such a "
-        "value, or use pickle or joblib, which store any object."
+        "format holds numbers, strings, None, lists, numeric arrays and the package's estimators "
+        "only. Set it to such a value, or use pickle or joblib, which store any object."
     )
 
 
 def _param_from_json(value):
     if isinstance(value, dict) and "__ndarray__" in value:
         return np.asarray(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
+    if isinstance(value, dict) and "__estimator__" in value:
+        cls = _package_estimator(value["__estimator__"], "a parameter")
+        params = {k: _param_from_json(v) for k, v in value["params"].items()}
+        return cls(**_with_tuples(cls, params))
     return value
+
+
+def _package_estimator(class_name, where):
+    from . import all_estimators  # here: the package imports this module
+
+    cls = dict(all_estimators()).get(class_name)
+    if cls is None:
+        raise ValueError(f"{where} holds an unknown estimator class {class_name!r}.")
+    return cls
+
+
+def _with_tuples(cls, params):
+    """``params`` with the lists JSON made of ``cls``'s tuple parameters turned back into tuples."""
+    for name in cls._tuple_params:
+        if isinstance(params.get(name), list):
+            params[name] = tuple(params[name])
+    return params
 
 
 def _fitted_to_payload(name, value):
@@ -247,16 +272,9 @@ class PersistenceMixin:
     def _from_payload(payload, where, cls=None):
         """The estimator a payload describes; nested ones are found among the package's estimators."""
         if cls is None:
-            from . import all_estimators  # here: the package imports this module
-
-            cls = dict(all_estimators()).get(payload.get("class"))
-            if cls is None:
-                raise ValueError(f"{where} holds an unknown estimator class {payload.get('class')!r}.")
+            cls = _package_estimator(payload.get("class"), where)
         params = {name: _param_from_json(value) for name, value in json.loads(payload["params"]).items()}
-        for name in cls._tuple_params:
-            if isinstance(params.get(name), list):
-                params[name] = tuple(params[name])
-        est = cls(**params)
+        est = cls(**_with_tuples(cls, params))
         for name, value in payload["fitted"].items():
             if not (name.isidentifier() and name.endswith("_") and not name.startswith("_")):
                 raise ValueError(f"{where} holds {name!r}, which is not a fitted attribute.")

@@ -201,7 +201,7 @@ class SIMIClusterGAN(ClusterGANClustering):
                 f"prior_estimator must label each row with an int in [0, {self.n_clusters}) "
                 f"(n_clusters), got labels of dtype {codes.dtype} in [{codes.min()}, {codes.max()}]."
             )
-        return codes
+        return codes.astype(np.int64)
 
     def _prepare(self, X):
         self.prior_estimator_ = self._make_prior_estimator().fit(X)
