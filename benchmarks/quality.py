@@ -40,7 +40,8 @@ version, threads, machine, 1-minute load average at the start of the fit,
 package version and commit, and the date; also the sizes of the true
 classes and of the found clusters, each as fractions sorted from the largest
 (``class_sizes``, ``cluster_sizes``), and an estimator's fitted
-``cluster_proportions_`` where it has them.
+``cluster_proportions_`` where it has them, and the ACC of every head
+(``head_acc``) and the selected one (``best_head``) for multi-head estimators.
 """
 
 import argparse
@@ -210,6 +211,9 @@ def main(argv=None):
                    "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
             if hasattr(est, "cluster_proportions_"):
                 row["cluster_proportions"] = np.round(est.cluster_proportions_, 4).tolist()
+            if hasattr(est, "head_labels_"):  # every head's ACC beside the selected one's
+                row["head_acc"] = [round(float(cluster_accuracy(y, h)), 4) for h in est.head_labels_.T]
+                row["best_head"] = int(est.best_head_)
             rows.append(row)
             with open(out, "a") as fh:  # row by row, so an interrupted run keeps its finished fits
                 fh.write(json.dumps(row, default=list) + "\n")

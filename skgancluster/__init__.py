@@ -1,6 +1,7 @@
 """GAN-based clustering behind the scikit-learn API."""
 
 from ._training import TrainingDivergedError
+from .augmented import AugmentedGANClustering
 from .bspl import BSPLClusterGAN
 from .clustergan import ClusterGANClustering
 from .imsat import IMSATClustering
@@ -10,6 +11,7 @@ from .simi import SIMIClusterGAN
 __version__ = "0.1.0"
 
 __all__ = [
+    "AugmentedGANClustering",
     "BSPLClusterGAN",
     "ClusterGANClustering",
     "IMSATClustering",
@@ -32,9 +34,10 @@ def all_estimators():
     --------
     >>> from skgancluster import all_estimators
     >>> [name for name, _ in all_estimators()][:2]
-    ['BSPLClusterGAN', 'ClusterGANClustering']
+    ['AugmentedGANClustering', 'BSPLClusterGAN']
     """
     return sorted([
+        ("AugmentedGANClustering", AugmentedGANClustering),
         ("BSPLClusterGAN", BSPLClusterGAN),
         ("ClusterGANClustering", ClusterGANClustering),
         ("IMSATClustering", IMSATClustering),

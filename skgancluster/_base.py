@@ -107,6 +107,10 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
     def _on_epoch_start(self, ctx):
         """Update schedules before each epoch (``ctx.epoch``, ``ctx.total_epoch``)."""
 
+    def _epoch_batch_size(self, ctx):
+        """Rows per step in the coming epoch; None is ``batch_size`` (a phase may use its own)."""
+        return None
+
     def _n_epochs(self, n_samples):
         """Epochs this ``fit`` trains for: ``max_iter``, or with "auto" about
         ``_auto_samples`` real samples, ``round(_auto_samples / n_samples)``

@@ -75,6 +75,13 @@ class BatchSource:
             return self.scale(torch.from_numpy(dense).to(self.device, non_blocking=True))
         return self.scale(self.X[index])
 
+    def in_order(self, chunk_size):
+        """Yield ``(start, rows)``: every scaled row, in order, ``chunk_size`` rows at a time."""
+        for start in range(0, self.n_samples, chunk_size):
+            stop = min(self.n_samples, start + chunk_size)
+            index = np.arange(start, stop) if self.sparse else torch.arange(start, stop, device=self.device)
+            yield start, self.rows(index)
+
     def host_rows(self):
         """The rows as ``fit`` was given them (validated, unscaled), on the host.
 
@@ -83,17 +90,19 @@ class BatchSource:
         """
         return self.X if self.sparse else self.X.cpu().numpy()
 
-    def epoch(self, generator):
+    def epoch(self, generator, batch_size=None):
         """Yield ``(index, rows)`` for the mini-batches of one shuffled pass over the data.
 
         ``index`` holds the rows' positions in ``X``: a tensor on the device
-        (dense data) or a host array (sparse data).
+        (dense data) or a host array (sparse data). ``batch_size`` replaces
+        the source's for this pass (capped at ``n_samples``).
         """
+        size = self.batch_size if batch_size is None else min(batch_size, self.n_samples)
         order = torch.randperm(self.n_samples, generator=generator, device=self.device)
         if self.sparse:  # rows of a host matrix: one copy of the order per epoch, not one per batch
             order = order.cpu().numpy()
-        for b in range(self.batches_per_epoch):
-            index = order[b * self.batch_size:(b + 1) * self.batch_size]
+        for b in range(self.n_samples // size):
+            index = order[b * size:(b + 1) * size]
             yield index, self.rows(index)
 
 
@@ -237,7 +246,7 @@ def run_training(estimator, source, n_epochs, generator):
             ctx.epoch = epoch
             estimator._on_epoch_start(ctx)
             sums, counts = {}, {}
-            for ctx.batch_index, x_real in source.epoch(generator):
+            for ctx.batch_index, x_real in source.epoch(generator, estimator._epoch_batch_size(ctx)):
                 for name, value in estimator._train_step(x_real, ctx).items():
                     sums[name] = sums[name] + value if name in sums else value
                     counts[name] = counts.get(name, 0) + 1

@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "kl_from_fixed",
+__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "softmax_groups", "kl_from_fixed",
            "information_and_consistency", "virtual_adversarial_loss"]
 
 
@@ -36,13 +36,38 @@ def marginal_entropy(probs, eps=1e-8):
     return entropy(probs.mean(0), eps=eps)
 
 
-def kl_from_fixed(target, logits):
-    """``mean_i KL(target_i || softmax(logits_i))`` with ``target`` held fixed (no gradient)."""
+def softmax_groups(logits, groups=None, log=False):
+    """(Log-)softmax over each group of consecutive columns: one distribution per head.
+
+    ``groups`` lists the widths of the heads whose logits are concatenated in
+    ``logits``; ``None`` is one head over all columns.
+    """
+    fn = torch.log_softmax if log else torch.softmax
+    if groups is None:
+        return fn(logits, 1)
+    return torch.cat([fn(part, 1) for part in logits.split(list(groups), 1)], 1)
+
+
+def kl_from_fixed(target, logits, groups=None, per_group=False):
+    """``mean_i KL(target_i || softmax(logits_i))`` with ``target`` held fixed (no gradient).
+
+    With ``groups`` (see :func:`softmax_groups`), the sum of the heads' KLs,
+    or with ``per_group`` a tensor of one KL per head.
+    """
     target = target.detach()
-    return (target * ((target + 1e-8).log() - logits.log_softmax(1))).sum(1).mean()
+    terms = target * ((target + 1e-8).log() - softmax_groups(logits, groups, log=True))
+    if not per_group:
+        return terms.sum(1).mean()
+    return torch.stack([part.sum(1).mean() for part in terms.split(list(groups or [terms.shape[1]]), 1)])
 
 
-def virtual_adversarial_loss(cluster_logits, x, radius, generator, xi=10.0, proba=None):
+def _per_row(value, x):
+    value = torch.as_tensor(value, dtype=x.dtype, device=x.device)
+    return value[:, None] if value.ndim else value
+
+
+def virtual_adversarial_loss(cluster_logits, x, radius, generator, xi=10.0, proba=None, groups=None,
+                             per_group=False):
     """Virtual adversarial training: ``mean_i KL(p(x_i) || p(x_i + r_i))`` (Miyato et al.).
 
     ``r_i`` is the direction that changes ``p(x_i)`` most, found by one power
@@ -58,25 +83,30 @@ def virtual_adversarial_loss(cluster_logits, x, radius, generator, xi=10.0, prob
         Length of each row's perturbation.
     generator : torch.Generator
         Draws the starting direction.
-    xi : float, default=10
+    xi : torch.Tensor of shape (n,) or float, default=10
         Length of the finite-difference step (the IMSAT authors' code: 10).
-    proba : torch.Tensor of shape (n, n_clusters) or None
-        ``softmax(cluster_logits(x))`` when the caller has it already.
+    proba : torch.Tensor of shape (n, n_outputs) or None
+        ``softmax_groups(cluster_logits(x), groups)`` when the caller has it already.
+    groups : sequence of int or None
+        Widths of several heads whose logits ``cluster_logits`` concatenates
+        (see :func:`softmax_groups`): the loss is the sum of their KLs, and
+        one perturbation serves them all.
+    per_group : bool, default=False
+        Return one loss per head of ``groups`` instead of their sum.
 
     Returns
     -------
-    loss : scalar tensor
+    loss : scalar tensor, or tensor of shape (len(groups),) with ``per_group``
     """
     if proba is None:
         with torch.no_grad():
-            proba = cluster_logits(x).softmax(1)
+            proba = softmax_groups(cluster_logits(x), groups)
     proba = proba.detach()
     direction = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-    direction = (xi * F.normalize(direction, dim=1)).requires_grad_(True)
-    (grad,) = torch.autograd.grad(kl_from_fixed(proba, cluster_logits(x + direction)), direction)
-    radius = torch.as_tensor(radius, dtype=x.dtype, device=x.device)
-    r_adv = F.normalize(grad, dim=1) * (radius[:, None] if radius.ndim else radius)
-    return kl_from_fixed(proba, cluster_logits(x + r_adv.detach()))
+    direction = (_per_row(xi, x) * F.normalize(direction, dim=1)).requires_grad_(True)
+    (grad,) = torch.autograd.grad(kl_from_fixed(proba, cluster_logits(x + direction), groups), direction)
+    r_adv = F.normalize(grad, dim=1) * _per_row(radius, x)
+    return kl_from_fixed(proba, cluster_logits(x + r_adv.detach()), groups, per_group)
 
 
 def information_and_consistency(cluster_logits, x, x_perturbed, marginal_weight=1.0, logits=None):

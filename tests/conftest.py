@@ -38,8 +38,15 @@ GENERATIVE = [cls for cls in ESTIMATORS if hasattr(cls, "sample")]
 
 
 # Per class: SIMI's encoder needs about 60 steps (20 epochs of sklearn's 50-row check
-# data) to take over its prior's clusters.
-FAST_CLASS_PARAMS = {"SIMIClusterGAN": {"max_iter": 20}}
+# data) to take over its prior's clusters. The augmented GAN has a classifier of its own
+# sizes, and its GAN phase needs about 60 steps before the discriminator's batch-norm
+# statistics give its features their scale (with 2 GAN epochs the features are nearly
+# constant and nothing is clustered).
+FAST_CLASS_PARAMS = {
+    "SIMIClusterGAN": {"max_iter": 20},
+    "AugmentedGANClustering": {"gan_epochs": 20, "max_iter": 40, "feature_units": 16, "classifier_batch_size": 16,
+                               "classifier_learning_rate": 3e-3, "n_replicas": 2, "n_heads": 2},
+}
 
 
 def fast_params(cls, **overrides):

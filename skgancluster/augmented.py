@@ -1,0 +1,529 @@
+"""Augmented GAN with information maximisation (Ntelemis et al.) as a scikit-learn clusterer."""
+
+import contextlib
+import math
+import numbers
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from ._base import INFERENCE_BATCH
+from ._docs import fill_doc
+from ._generative import GenerativeClustering
+from ._training import frozen
+from .losses import entropy, kl_from_fixed, softmax_groups, virtual_adversarial_loss
+from .nn import make_generator, make_mlp, make_trunk
+
+__all__ = ["AugmentedGANClustering"]
+
+
+class SobelFrontEnd(nn.Module):
+    """Fixed edge maps next to the image: grey level, then Sobel ``dx`` and ``dy``.
+
+    Maps flat rows of ``(C, H, W)`` images to flat rows of ``(C + 2, H, W)``
+    images: the input channels followed by the two Sobel responses of their
+    grey level (luminance weights for RGB, the mean otherwise). Nothing in it
+    is trained.
+    """
+
+    def __init__(self, image_shape):
+        super().__init__()
+        channels = image_shape[0]
+        self.image_shape = tuple(image_shape)
+        grey = torch.tensor([0.299, 0.587, 0.114]) if channels == 3 else torch.full((channels,), 1.0 / channels)
+        sobel = torch.tensor([[[-1., 0., 1.], [-2., 0., 2.], [-1., 0., 1.]],
+                              [[-1., -2., -1.], [0., 0., 0.], [1., 2., 1.]]])
+        self.register_buffer("grey", grey.view(1, channels, 1, 1))
+        self.register_buffer("sobel", sobel.unsqueeze(1))
+
+    @property
+    def out_shape(self):
+        channels, height, width = self.image_shape
+        return channels + 2, height, width
+
+    def forward(self, x):
+        image = x.view(-1, *self.image_shape)
+        edges = F.conv2d(F.conv2d(image, self.grey), self.sobel, padding=1)
+        return torch.cat([image, edges], 1).flatten(1)
+
+
+class Discriminator(nn.Module):
+    """A front-end, a trunk whose last hidden layer is the feature layer ``M``, and a logit."""
+
+    def __init__(self, front, trunk):
+        super().__init__()
+        self.front = front
+        self.trunk = trunk
+
+    def features(self, x):
+        return self.trunk.features(self.front(x))
+
+    def forward(self, x):
+        return self.trunk.head(self.features(x))
+
+
+class MultiHeadClassifier(nn.Module):
+    """An MLP trunk (ReLU) with several softmax heads; ``forward`` returns their logits side by side."""
+
+    def __init__(self, n_in, hidden_units, head_sizes):
+        super().__init__()
+        self.head_sizes = tuple(head_sizes)
+        self.trunk = make_mlp(n_in, hidden_units[:-1], hidden_units[-1], activation="relu").append(nn.ReLU())
+        self.heads = nn.Linear(hidden_units[-1], sum(head_sizes))  # every head in one product
+
+    def forward(self, m):
+        return self.heads(self.trunk(m))
+
+    def head_slice(self, head):
+        start = sum(self.head_sizes[:head])
+        return slice(start, start + self.head_sizes[head])
+
+
+def _dcgan_init(module, std):
+    """N(0, std) weights and zero biases (DCGAN); batch-norm scales N(1, std)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, std)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+            nn.init.normal_(m.weight, 1.0, std)
+            nn.init.zeros_(m.bias)
+
+
+@contextlib.contextmanager
+def _dropout_at(module, rate):
+    """Inside the block, ``module``'s dropout layers drop at ``rate`` whatever its mode; then as before."""
+    layers = [m for m in module.modules() if isinstance(m, nn.Dropout)]
+    saved = [(m.p, m.training) for m in layers]
+    try:
+        for m in layers:
+            m.p = rate
+            m.train()
+        yield
+    finally:
+        for m, (p, training) in zip(layers, saved):
+            m.p = p
+            m.train(training)
+
+
+@fill_doc
+class AugmentedGANClustering(GenerativeClustering):
+    """Clustering on the features of a GAN discriminator with multi-head IMSAT.
+
+    Two phases in one ``fit``. First a DCGAN is trained (standard GAN loss);
+    its discriminator reads images through a fixed Sobel front-end (the
+    image and its edge maps) and ends in a feature layer ``M``, kept bounded
+    by the penalty ``sum max(|M| - penalty_threshold, 0)``. Then the
+    discriminator is frozen and an MLP with several softmax heads is trained
+    on ``M``: per head ``1/2 R_SAT + 1/2 L_d + lam * I``, where ``R_SAT`` is
+    virtual adversarial training on ``M``, ``L_d`` the KL between the
+    predictions on ``M`` and on features computed with dropout, and
+    ``I = max(KL(p(y) || uniform) - delta, 0) + H(Y|M)`` an information term
+    that tolerates a small imbalance. Each mini-batch is replicated with
+    different perturbations and dropout masks.
+
+    The paper picks its head by accuracy, which needs labels. Here the head
+    of ``n_clusters`` outputs with the lowest unsupervised loss in the last
+    epoch is used (``best_head_``); the labels of every head are kept
+    (``head_labels_``). An extra over-clustering head (``overcluster_factor
+    * n_clusters`` outputs) shapes the shared trunk and is never selected.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters (outputs of each selectable head).
+    n_heads : int, default=5
+        Heads of ``n_clusters`` outputs.
+    overcluster_factor : int, default=5
+        The over-clustering head has ``overcluster_factor * n_clusters``
+        outputs; 0 leaves it out.
+    lam : float, default=0.2
+        Weight of the information term ``I``.
+    delta : float, default=1e-4
+        Imbalance tolerance of the heads of ``n_clusters`` outputs, as a
+        fraction of ``log(n_clusters)``: ``I`` only penalises
+        ``KL(p(y) || uniform)`` above ``delta * log(n_clusters)``. 0 asks
+        for balanced clusters.
+    overcluster_delta : float, default=1e-2
+        The same for the over-clustering head (times ``log`` of its width).
+    radius : float, default=0.2
+        VAT radius of a feature row ``m``: ``radius * ||m||`` (the paper's
+        ``alpha_adv`` for MNIST).
+    xi : float, default=1.0
+        Finite-difference step of VAT's power iteration, ``xi * ||m||``
+        (the paper's ``alpha_r`` for MNIST).
+    feature_dropout : float, default=0.1
+        Dropout rate of the discriminator for the features ``m'`` of ``L_d``.
+    n_replicas : int, default=5
+        Copies of each classifier mini-batch, each with its own perturbation
+        and dropout masks (the paper: 5).
+    latent_dim : int, default=100
+        Dimension of the generator's uniform noise ``z ~ U[-1, 1]``.
+    {{image_shape}}
+    conv_channels : tuple of int, default=(32, 64, 128)
+        Channels of the discriminator's stride-2 convolutions (and of the
+        generator's upconvolutions), as in the paper for MNIST.
+    {{conv_padding}}
+    feature_units : int, default=1024
+        Width of the feature layer ``M`` (and of the generator's fully
+        connected layer). For flat data the discriminator is an MLP with
+        two layers of this width.
+    dropout : float, default=0.2
+        Dropout of the discriminator while the GAN trains.
+    penalty_threshold : float, default=20
+        Feature values beyond this magnitude are penalised.
+    hidden_units : tuple of int, default=(1024, 1024)
+        Hidden layers of the classifier.
+    gan_epochs : int or "auto", default="auto"
+        The first ``gan_epochs`` epochs of the model train the GAN, the
+        following ones the classifier. "auto": about 150,000 real samples,
+        ``round(150000 / n_samples)`` clipped to [1, 200].
+    max_iter : int or "auto", default="auto"
+        Epochs this ``fit`` trains, both phases together (a ``max_iter``
+        within ``gan_epochs`` trains no classifier). "auto": the rest of the
+        GAN phase, then at least 50 classifier epochs and 1,000 classifier
+        steps.
+    batch_size : int, default=64
+        Real samples per GAN step.
+    classifier_batch_size : int, default=500
+        Rows per classifier step, before replication (the paper: 500).
+    learning_rate : float, default=1e-4
+        Adam step size of the GAN (betas 0.5, 0.999), as in the paper.
+    classifier_learning_rate : float, default=1e-4
+        Adam step size of the classifier (the paper: 1e-4).
+    {{common_parameters}}
+
+    Attributes
+    ----------
+    {{common_attributes}}
+    best_head_ : int
+        The head whose labels are ``labels_`` and ``predict``'s.
+    head_losses_ : ndarray of shape (n_heads,)
+        Mean loss of each head of ``n_clusters`` outputs in the last epoch.
+    head_labels_ : ndarray of shape (n_samples, n_heads)
+        The training labels of every head (the argmax of each head).
+
+    ``networks_`` holds "generator", "discriminator" and "classifier".
+
+    Notes
+    -----
+    ``transform`` returns the discriminator's features ``M``;
+    ``predict_proba`` the selected head's probabilities. The generator is
+    not conditioned on clusters: ``sample(n)`` returns generated rows with
+    the cluster the classifier gives them, and ``sample(n, cluster=k)``
+    keeps only generated rows the classifier puts in cluster ``k``
+    (rejection), which fails with an error when the generator rarely
+    produces them. A warm start continues the schedule: the GAN phase if it
+    was cut short, then the classifier.
+
+    The paper writes the VAT radius as ``alpha * ||m||^2``; with a
+    1024-wide feature layer of unit-scale values that is many times the
+    norm of ``m`` itself, so the radius here is ``alpha * ||m||``.
+
+    References
+    ----------
+    N. Ntelemis, Y. Jin, S. A. Thomas. Image Clustering Using an Augmented
+    Generative Adversarial Network and Information Maximization. IEEE
+    Transactions on Neural Networks and Learning Systems, 2021.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from skgancluster import AugmentedGANClustering
+    >>> X, y = make_blobs(n_samples=300, centers=3, random_state=0)
+    >>> est = AugmentedGANClustering(n_clusters=3, gan_epochs=2, max_iter=7, feature_units=32,
+    ...                              hidden_units=(32,), random_state=0)
+    >>> est.fit_predict(X).shape
+    (300,)
+    >>> est.head_labels_.shape
+    (300, 5)
+    """
+
+    _parameter_constraints = {
+        **GenerativeClustering._parameter_constraints,
+        "n_heads": [Interval(numbers.Integral, 1, None, closed="left")],
+        "overcluster_factor": [Interval(numbers.Integral, 0, None, closed="left")],
+        "lam": [Interval(numbers.Real, 0, None, closed="left")],
+        "delta": [Interval(numbers.Real, 0, None, closed="left")],
+        "overcluster_delta": [Interval(numbers.Real, 0, None, closed="left")],
+        "radius": [Interval(numbers.Real, 0, None, closed="left")],
+        "xi": [Interval(numbers.Real, 0, None, closed="neither")],
+        "feature_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "n_replicas": [Interval(numbers.Integral, 1, None, closed="left")],
+        "latent_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "feature_units": [Interval(numbers.Integral, 1, None, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "penalty_threshold": [Interval(numbers.Real, 0, None, closed="left")],
+        "gan_epochs": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "classifier_batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
+        "classifier_learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+    }
+    _architecture_params = (*GenerativeClustering._architecture_params, "n_heads", "overcluster_factor",
+                            "latent_dim", "feature_units")
+
+    def __init__(self, n_clusters=8, *, n_heads=5, overcluster_factor=5, lam=0.2, delta=1e-4,
+                 overcluster_delta=1e-2, radius=0.2, xi=1.0, feature_dropout=0.1, n_replicas=5, latent_dim=100,
+                 image_shape=None, conv_channels=(32, 64, 128), conv_padding=1, feature_units=1024, dropout=0.2,
+                 penalty_threshold=20.0, hidden_units=(1024, 1024), gan_epochs="auto", max_iter="auto",
+                 batch_size=64, classifier_batch_size=500, learning_rate=1e-4, classifier_learning_rate=1e-4,
+                 scaling="auto", device="auto", random_state=None, verbose=0, warm_start=False, n_jobs=None):
+        self.n_clusters = n_clusters
+        self.n_heads = n_heads
+        self.overcluster_factor = overcluster_factor
+        self.lam = lam
+        self.delta = delta
+        self.overcluster_delta = overcluster_delta
+        self.radius = radius
+        self.xi = xi
+        self.feature_dropout = feature_dropout
+        self.n_replicas = n_replicas
+        self.latent_dim = latent_dim
+        self.image_shape = image_shape
+        self.conv_channels = conv_channels
+        self.conv_padding = conv_padding
+        self.feature_units = feature_units
+        self.dropout = dropout
+        self.penalty_threshold = penalty_threshold
+        self.hidden_units = hidden_units
+        self.gan_epochs = gan_epochs
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.classifier_batch_size = classifier_batch_size
+        self.learning_rate = learning_rate
+        self.classifier_learning_rate = classifier_learning_rate
+        self.scaling = scaling
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------- schedule
+    _gan_samples = 150_000
+    _min_epochs, _min_steps = 50, 1000
+
+    def _gan_epoch_count(self, n_samples):
+        if self.gan_epochs == "auto":
+            return int(np.clip(round(self._gan_samples / n_samples), 1, 200))
+        return self.gan_epochs
+
+    def _n_epochs(self, n_samples):
+        # The GAN phase is the first gan_epochs_ epochs of the model's life; a warm fit continues it
+        # if it was cut short.
+        self._gan_end = self.gan_epochs_ if hasattr(self, "gan_epochs_") else self._gan_epoch_count(n_samples)
+        if self.max_iter != "auto":
+            return self.max_iter
+        batches = max(1, n_samples // min(self.classifier_batch_size, n_samples))
+        return max(0, self._gan_end - self.n_iter_) + max(self._min_epochs, -(-self._min_steps // batches))
+
+    def _training_state(self):
+        return {**super()._training_state(), "gan_epochs_": getattr(self, "gan_epochs_", None)}
+
+    @property
+    def _head_sizes(self):
+        extra = (self.overcluster_factor * self.n_clusters,) if self.overcluster_factor else ()
+        return (self.n_clusters,) * self.n_heads + extra
+
+    # ------------------------------------------------------------- networks
+    def _build_networks(self, n_features):
+        if self._image_shape is not None:
+            front = SobelFrontEnd(self._image_shape)
+            trunk_shapes = dict(image_shape=front.out_shape, hidden_units=(self.feature_units,),
+                                conv_channels=self._conv_channels, conv_padding=self.conv_padding)
+            n_in = math.prod(front.out_shape)
+        else:
+            front, n_in = nn.Identity(), n_features
+            trunk_shapes = dict(hidden_units=(self.feature_units, self.feature_units))
+        discriminator = Discriminator(front, make_trunk(n_in, 1, norm="batch", dropout=self.dropout, **trunk_shapes))
+        generator = make_generator(self.latent_dim, n_features, out_activation=self._generator_output(),
+                                   image_shape=self._image_shape, hidden_units=(self.feature_units,),
+                                   conv_channels=self._conv_channels)
+        _dcgan_init(discriminator, 0.02)
+        _dcgan_init(generator, 0.02)
+        classifier = MultiHeadClassifier(self.feature_units, self._hidden_units, self._head_sizes)
+        _dcgan_init(classifier, 0.01)  # the paper's initialisation of the classifier for MNIST
+        return nn.ModuleDict({"generator": generator, "discriminator": discriminator, "classifier": classifier})
+
+    def _make_optimizers(self):
+        nets = self.networks_
+        classifier = torch.optim.Adam(nets["classifier"].parameters(), float(self.classifier_learning_rate))
+        return {
+            "discriminator": self._adam(nets["discriminator"].parameters(), (0.5, 0.999)),
+            "generator": self._adam(nets["generator"].parameters(), (0.5, 0.999)),
+            "classifier": classifier,
+        }
+
+    def _latent(self, n, generator, device):
+        return torch.rand(n, self.latent_dim, generator=generator, device=device) * 2 - 1
+
+    # ------------------------------------------------------------- training
+    def _on_epoch_start(self, ctx):
+        if ctx.epoch == 0:
+            self.gan_epochs_ = self._gan_end
+        if ctx.total_epoch < self.gan_epochs_:
+            return
+        discriminator = self.networks_["discriminator"]
+        discriminator.eval()  # frozen from here: running batch-norm statistics, no dropout
+        if not hasattr(ctx, "features"):  # once per fit, when the classifier phase starts
+            features = torch.empty(ctx.source.n_samples, self.feature_units, device=ctx.device)
+            with torch.no_grad():
+                for start, rows in ctx.source.in_order(self.classifier_batch_size):  # sparse: densified per batch
+                    features[start:start + rows.shape[0]] = discriminator.features(rows)
+            ctx.features = features
+
+    def _epoch_batch_size(self, ctx):
+        return self.batch_size if ctx.total_epoch < self.gan_epochs_ else self.classifier_batch_size
+
+    def _train_step(self, x_real, ctx):
+        if ctx.total_epoch < self.gan_epochs_:
+            return self._gan_step(x_real, ctx)
+        return self._classifier_step(x_real, ctx)
+
+    def _gan_step(self, x_real, ctx):
+        generator, discriminator = self.networks_["generator"], self.networks_["discriminator"]
+        n = x_real.shape[0]
+        ones, zeros = torch.ones(n, 1, device=ctx.device), torch.zeros(n, 1, device=ctx.device)
+        with torch.no_grad():
+            x_fake = generator(self._latent(n, ctx.rng, ctx.device))
+        features = discriminator.features(x_real)
+        penalty = (features.abs() - self.penalty_threshold).clamp_min(0).sum(1).mean()
+        d_loss = (F.binary_cross_entropy_with_logits(discriminator.trunk.head(features), ones)
+                  + F.binary_cross_entropy_with_logits(discriminator(x_fake), zeros) + penalty)
+        self.optimizers_["discriminator"].zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.optimizers_["discriminator"].step()
+
+        with frozen(discriminator):  # the non-saturating generator loss, on a fresh draw
+            g_loss = F.binary_cross_entropy_with_logits(
+                discriminator(generator(self._latent(n, ctx.rng, ctx.device))), ones)
+        self.optimizers_["generator"].zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.optimizers_["generator"].step()
+        return {"discriminator": d_loss.detach(), "generator": g_loss.detach(), "feature_penalty": penalty.detach()}
+
+    def _classifier_step(self, x_real, ctx):
+        classifier, discriminator = self.networks_["classifier"], self.networks_["discriminator"]
+        replicas = self.n_replicas
+        m = ctx.features[torch.as_tensor(ctx.batch_index, device=ctx.device)].repeat(replicas, 1)
+        with torch.no_grad(), _dropout_at(discriminator, self.feature_dropout):
+            m_dropped = discriminator.features(x_real.repeat(replicas, 1))  # m': a dropout mask per replica
+
+        groups = classifier.head_sizes
+        proba = softmax_groups(classifier(m), groups)
+        norm = m.norm(dim=1)
+        vat = virtual_adversarial_loss(classifier, m, self.radius * norm, ctx.rng, self.xi * norm, proba=proba,
+                                       groups=groups, per_group=True)
+        dropout_kl = kl_from_fixed(proba, classifier(m_dropped), groups, per_group=True)
+        information = torch.stack([self._information(proba[:, classifier.head_slice(h)], h)
+                                   for h in range(len(groups))])
+        per_head = 0.5 * vat + 0.5 * dropout_kl + self.lam * information
+        loss = per_head.mean()
+        self.optimizers_["classifier"].zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizers_["classifier"].step()
+        losses = {"classifier": loss.detach(), "vat": vat.detach().mean(), "dropout_kl": dropout_kl.detach().mean(),
+                  "information": information.detach().mean()}
+        losses.update({f"head_{h}": per_head[h].detach() for h in range(self.n_heads)})
+        return losses
+
+    def _information(self, proba, head):
+        """``max(KL(p(y) || uniform) - delta, 0) + H(Y|M)`` of one head."""
+        k = proba.shape[1]
+        tolerance = (self.delta if head < self.n_heads else self.overcluster_delta) * math.log(k)
+        to_uniform = math.log(k) - entropy(proba.mean(0))
+        return (to_uniform - tolerance).clamp_min(0) + entropy(proba).mean()
+
+    # ------------------------------------------------------------- inference
+    def _embed(self, x):
+        return self.networks_["discriminator"].features(x)
+
+    def _head_logits(self, x, head):
+        classifier = self.networks_["classifier"]
+        return classifier(self._embed(x))[:, classifier.head_slice(head)]
+
+    def _mode_proba(self, x):
+        return self._head_logits(x, self.best_head_).softmax(1)
+
+    def _fit_labels(self, X):
+        """Select the head of ``n_clusters`` outputs with the lowest loss in the last epoch."""
+        last = self.history_[-1]
+        if "head_0" not in last:  # training stopped inside the GAN phase: no head has trained
+            self.head_losses_ = np.full(self.n_heads, np.nan)
+            self.best_head_ = 0
+        else:
+            self.head_losses_ = np.array([last[f"head_{h}"] for h in range(self.n_heads)])
+            self.best_head_ = int(np.argmin(self.head_losses_))
+        classifier = self.networks_["classifier"]
+        head_slices = [classifier.head_slice(h) for h in range(self.n_heads)]
+
+        def all_heads(x):
+            logits = classifier(self._embed(x))
+            return torch.stack([logits[:, part].argmax(1) for part in head_slices], 1)
+
+        self.head_labels_ = self._map_batches(X, all_heads).astype(np.int64)
+        modes = self.head_labels_[:, self.best_head_]
+        self.label_modes_ = np.unique(modes)
+        return np.searchsorted(self.label_modes_, modes)
+
+    # ------------------------------------------------------------- generation
+    _max_draws = 100  # rejection rounds of sample(cluster=k)
+
+    def sample(self, n_samples=1, cluster=None):
+        """Generate samples and the cluster the classifier gives each.
+
+        The generator is not conditioned on clusters: with ``cluster=k``,
+        generated rows are drawn in rounds and only those the classifier
+        puts in cluster ``k`` are kept.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+        cluster : int or None, default=None
+            Keep only samples of this cluster (a label of ``labels_``).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Generated samples in the scale of the training data.
+        y : ndarray of shape (n_samples,)
+            The cluster of each sample.
+
+        Raises
+        ------
+        RuntimeError
+            When ``cluster`` is given and the generator produced fewer than
+            ``n_samples`` rows of it in 100 rounds of ``max(n_samples, 256)``.
+        """
+        check_is_fitted(self, "networks_")
+        if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
+        wanted = None if cluster is None else self._check_cluster(cluster)
+        rng = self._rng()
+        generator = torch.Generator(self.device_).manual_seed(int(rng.randint(2**31 - 1)))
+        labeler, round_size = self._batch_labeler(), max(n_samples, 256)
+        kept, labels, found = [], [], 0
+        self.networks_.eval()
+        with self._torch_threads(), torch.inference_mode():
+            for _ in range(self._max_draws):
+                x = torch.cat([self.networks_["generator"](self._latent(min(INFERENCE_BATCH, round_size - i),
+                                                                        generator, self.device_))
+                               for i in range(0, round_size, INFERENCE_BATCH)])
+                y = labeler(x)
+                if wanted is not None:
+                    x, y = x[y == wanted], y[y == wanted]
+                kept.append(x)
+                labels.append(y)
+                found += len(y)
+                if found >= n_samples:
+                    break
+        if found < n_samples:
+            raise RuntimeError(
+                f"The generator produced {found} samples of cluster {cluster} in {self._max_draws} rounds of "
+                f"{round_size}; the classifier rarely puts generated samples in this cluster.")
+        x, y = torch.cat(kept)[:n_samples], torch.cat(labels)[:n_samples]
+        return self._inverse_scale(x), y.cpu().numpy().astype(np.int64)

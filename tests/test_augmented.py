@@ -1,0 +1,87 @@
+"""AugmentedGANClustering: the Sobel front-end, the tolerant information term, head selection."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+from skgancluster import AugmentedGANClustering
+from skgancluster.augmented import SobelFrontEnd
+from skgancluster.losses import virtual_adversarial_loss
+
+SMALL = dict(gan_epochs=5, max_iter=45, feature_units=64, hidden_units=(64,), classifier_batch_size=128,
+             classifier_learning_rate=1e-3, n_replicas=2, device="cpu", random_state=0)
+
+
+def test_sobel_front_end_adds_the_edges_of_the_grey_image():
+    image = torch.zeros(1, 3, 6, 6)
+    image[..., 3:] = 1.0  # a vertical edge, the same in every channel
+    out = SobelFrontEnd((3, 6, 6))(image.flatten(1)).view(1, 5, 6, 6)
+    torch.testing.assert_close(out[:, :3], image)
+    dx, dy = out[0, 3], out[0, 4]
+    # inside the image (its border sees the zero padding)
+    assert (dx[1:-1, 2:4] == 4).all() and (dx[1:-1, 1] == 0).all() and (dx[1:-1, 4] == 0).all()
+    assert (dy[1:-1, 1:-1] == 0).all()  # no horizontal edge inside the image
+
+
+def test_information_term_tolerates_imbalance_up_to_delta():
+    est = AugmentedGANClustering(4, n_heads=1, delta=0.1)
+    confident = torch.tensor([[1.0, 0, 0, 0]] * 5 + [[0, 1.0, 0, 0]] * 3 + [[0, 0, 1.0, 0]] * 1 + [[0, 0, 0, 1.0]])
+    to_uniform = math.log(4) + (np.array([.5, .3, .1, .1]) * np.log([.5, .3, .1, .1])).sum()
+    assert 0.1 * math.log(4) < to_uniform
+    assert est._information(confident, 0).item() == pytest.approx(to_uniform - 0.1 * math.log(4), abs=1e-5)
+    est.set_params(delta=0.3)  # tolerance above this imbalance: only the confidence term is left
+    assert est._information(confident, 0).item() == pytest.approx(0.0, abs=1e-5)
+    est.set_params(delta=0.0)
+    assert est._information(confident, 0).item() == pytest.approx(to_uniform, abs=1e-5)
+
+
+def test_per_head_vat_adds_up_to_the_joint_loss():
+    head = torch.nn.Linear(4, 7)
+    x = torch.randn(16, 4, generator=torch.Generator().manual_seed(0))
+    joint = virtual_adversarial_loss(head, x, 1.0, torch.Generator().manual_seed(1), xi=0.5, groups=(3, 4))
+    per_head = virtual_adversarial_loss(head, x, 1.0, torch.Generator().manual_seed(1), xi=0.5, groups=(3, 4),
+                                        per_group=True)
+    assert per_head.shape == (2,)
+    torch.testing.assert_close(per_head.sum(), joint)
+
+
+def test_clusters_blobs_and_selects_the_head_with_the_lowest_loss():
+    X, y = make_blobs(n_samples=600, centers=3, n_features=8, cluster_std=1.0, random_state=0)
+    est = AugmentedGANClustering(3, **SMALL).fit(X)
+    assert est.head_labels_.shape == (600, 5)
+    assert est.best_head_ == int(np.argmin(est.head_losses_))
+    best = est.head_labels_[:, est.best_head_]
+    assert adjusted_rand_score(best, est.labels_) == 1.0
+    np.testing.assert_array_equal(est.predict(X), est.labels_)
+    assert adjusted_rand_score(y, est.labels_) > 0.9
+    assert est.transform(X[:4]).shape == (4, 64)
+
+
+def test_sample_of_a_cluster_keeps_only_its_rows():
+    X, _ = make_blobs(n_samples=300, centers=3, n_features=4, random_state=0)
+    est = AugmentedGANClustering(3, **{**SMALL, "max_iter": 10}).fit(X)
+    _, drawn = est.sample(50)
+    common = int(np.bincount(drawn).argmax())
+    X_new, labels = est.sample(10, cluster=common)
+    assert X_new.shape == (10, 4) and (labels == common).all()
+    np.testing.assert_array_equal(est.predict(X_new), labels)
+    est._max_draws = 1  # one round of 256 cannot hold 10,000 rows of one cluster
+    with pytest.raises(RuntimeError, match="rarely puts generated samples in this cluster"):
+        est.sample(10_000, cluster=common)
+
+
+def test_warm_start_after_the_gan_phase_trains_the_classifier_only():
+    """Epochs continue the schedule: past gan_epochs_ only the classifier changes."""
+    X, _ = make_blobs(n_samples=200, centers=3, n_features=4, random_state=0)
+    est = AugmentedGANClustering(3, **{**SMALL, "gan_epochs": 2, "max_iter": 4}).fit(X)
+    generator = {k: v.clone() for k, v in est.networks_["generator"].state_dict().items()}
+    classifier = {k: v.clone() for k, v in est.networks_["classifier"].state_dict().items()}
+    est.set_params(warm_start=True, max_iter=3).fit(X)
+    assert est.n_iter_ == 7 and est.gan_epochs_ == 2
+    for k, v in est.networks_["generator"].state_dict().items():
+        torch.testing.assert_close(v, generator[k])
+    assert any(not torch.equal(v, classifier[k]) for k, v in est.networks_["classifier"].state_dict().items())
