@@ -35,7 +35,8 @@ same data in the same run; one line per fit is printed (ACC, NMI, ARI, fit
 seconds), then the median and the minimum over seeds (the time column of the
 ``min`` line is the longest fit). Every fit is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/<estimator>_<dataset>.jsonl``) with
-seed, method, dataset, acc, nmi, ari, seconds, params, n_iter, torch
+seed, method, dataset, acc, nmi, ari, seconds (wall), cpu_seconds (of the
+process: the one-core fit time when other jobs share the machine), params, n_iter, torch
 version, threads, machine, 1-minute load average at the start of the fit,
 package version and commit, and the date; also the sizes of the true
 classes and of the found clusters, each as fractions sorted from the largest
@@ -200,11 +201,12 @@ def main(argv=None):
         for name, used, make in fits:
             est = make()
             load = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             labels = est.fit_predict(X)
-            seconds = time.perf_counter() - started
+            seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
             row = {"seed": seed, "method": name, "dataset": dataset, "n_samples": int(len(y)),
                    "n_clusters": n_clusters, **scores(y, labels), "seconds": round(seconds, 3),
+                   "cpu_seconds": round(cpu_seconds, 3),
                    "params": used, "n_iter": int(getattr(est, "n_iter_", 0)) or None,
                    "class_sizes": _sorted_fractions(y), "cluster_sizes": _sorted_fractions(labels), **context,
                    "loadavg_1min": load,
