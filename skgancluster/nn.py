@@ -184,7 +184,7 @@ def make_trunk(n_features, n_out, *, image_shape=None, hidden_units=(256, 256),
     layers.append(nn.Flatten())
     conv = nn.Sequential(*layers)
     with torch.no_grad():
-        n_flat = conv(torch.zeros(1, channels, height, width)).shape[1]
+        n_flat = conv(torch.zeros(2, channels, height, width)).shape[1]  # 2 rows: batch norm on a 1x1 map
     fc_units = hidden_units[-1]
     body = nn.Sequential(conv, nn.Linear(n_flat, fc_units), _norm(norm, fc_units), nn.LeakyReLU(LEAK))
     if dropout:

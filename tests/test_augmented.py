@@ -85,3 +85,12 @@ def test_warm_start_after_the_gan_phase_trains_the_classifier_only():
     for k, v in est.networks_["generator"].state_dict().items():
         torch.testing.assert_close(v, generator[k])
     assert any(not torch.equal(v, classifier[k]) for k, v in est.networks_["classifier"].state_dict().items())
+
+
+def test_images_whose_last_feature_map_is_one_pixel():
+    """8x8 digits through the paper's three stride-2 convolutions end in a 1x1 map."""
+    X = np.random.RandomState(0).rand(96, 64)
+    est = AugmentedGANClustering(3, image_shape=(1, 8, 8), gan_epochs=1, max_iter=2, feature_units=16,
+                                 hidden_units=(16,), classifier_batch_size=32, n_replicas=1, n_heads=2,
+                                 device="cpu", random_state=0).fit(X)
+    assert est.conv_channels == (32, 64, 128) and est.predict(X[:5]).shape == (5,)
