@@ -134,6 +134,10 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
         training sample fell into.
         """
         modes = self._map_batches(X, lambda x: self._mode_proba(x).argmax(1)).astype(np.int64)
+        return self._labels_from_modes(modes)
+
+    def _labels_from_modes(self, modes):
+        """Keep the output units some training row fell into as ``label_modes_``; return the rows' labels."""
         self.label_modes_ = np.unique(modes)
         return np.searchsorted(self.label_modes_, modes)
 

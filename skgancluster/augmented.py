@@ -465,9 +465,7 @@ class AugmentedGANClustering(GenerativeClustering):
             return torch.stack([logits[:, part].argmax(1) for part in head_slices], 1)
 
         self.head_labels_ = self._map_batches(X, all_heads).astype(np.int64)
-        modes = self.head_labels_[:, self.best_head_]
-        self.label_modes_ = np.unique(modes)
-        return np.searchsorted(self.label_modes_, modes)
+        return self._labels_from_modes(self.head_labels_[:, self.best_head_])
 
     # ------------------------------------------------------------- generation
     _max_draws = 100  # rejection rounds of sample(cluster=k)
