@@ -15,7 +15,7 @@ from ._base import INFERENCE_BATCH
 from ._docs import fill_doc
 from ._generative import GenerativeClustering
 from ._training import frozen
-from .losses import entropy, kl_from_fixed, softmax_groups, virtual_adversarial_loss
+from .losses import entropy, imbalance_beyond, kl_from_fixed, softmax_groups, virtual_adversarial_loss
 from .nn import make_generator, make_mlp, make_trunk
 
 __all__ = ["AugmentedGANClustering"]
@@ -432,10 +432,8 @@ class AugmentedGANClustering(GenerativeClustering):
 
     def _information(self, proba, head):
         """``max(KL(p(y) || uniform) - delta, 0) + H(Y|M)`` of one head."""
-        k = proba.shape[1]
-        tolerance = (self.delta if head < self.n_heads else self.overcluster_delta) * math.log(k)
-        to_uniform = math.log(k) - entropy(proba.mean(0))
-        return (to_uniform - tolerance).clamp_min(0) + entropy(proba).mean()
+        tolerance = (self.delta if head < self.n_heads else self.overcluster_delta) * math.log(proba.shape[1])
+        return imbalance_beyond(proba, tolerance) + entropy(proba).mean()
 
     # ------------------------------------------------------------- inference
     def _embed(self, x):

@@ -10,7 +10,7 @@ from ._base import BaseDeepClustering
 from ._docs import fill_doc
 from ._neighbours import neighbour_radius
 from ._real_data import REAL_PERTURBATION_WITH_SLANT, perturb_real
-from .losses import entropy, kl_from_fixed, marginal_entropy, virtual_adversarial_loss
+from .losses import entropy, imbalance_beyond, kl_from_fixed, marginal_entropy, virtual_adversarial_loss
 from .nn import batch_stats_kept, make_trunk
 
 __all__ = ["IMSATClustering"]
@@ -38,6 +38,13 @@ class IMSATClustering(BaseDeepClustering):
         authors' code; the SIMI paper writes the weight on ``H(Y|X)``).
     lam : float, default=0.1
         Weight of the information term against ``R_SAT``.
+    balance_tolerance : float, default=0
+        How far from equal the cluster sizes may be before the balance term
+        acts, in nats of ``KL(p(y) || uniform)`` (``log K - H(Y)``): the
+        term is ``mu * max(KL(p(y) || uniform) - balance_tolerance, 0)``,
+        as in the augmented-GAN paper's information term. 0 is IMSAT's
+        ``-mu * H(Y)`` (up to a constant), which makes clusters of nearly
+        equal size; a positive value lets them follow imbalanced classes.
     radius_factor : float, default=0.25
         VAT radius of a row, as a multiple of its neighbour distance.
     n_neighbours : int, default=10
@@ -113,6 +120,7 @@ class IMSATClustering(BaseDeepClustering):
            if k not in ("conv_channels", "conv_padding")},
         "mu": [Interval(numbers.Real, 0, None, closed="left")],
         "lam": [Interval(numbers.Real, 0, None, closed="left")],
+        "balance_tolerance": [Interval(numbers.Real, 0, None, closed="left")],
         "radius_factor": [Interval(numbers.Real, 0, None, closed="left")],
         "n_neighbours": [Interval(numbers.Integral, 1, None, closed="left")],
         "reference_size": [Interval(numbers.Integral, 2, None, closed="left")],
@@ -122,13 +130,14 @@ class IMSATClustering(BaseDeepClustering):
     }
     _architecture_params = ("n_clusters", "image_shape", "hidden_units", "scaling")
 
-    def __init__(self, n_clusters=8, *, mu=4.0, lam=0.1, radius_factor=0.25, n_neighbours=10,
+    def __init__(self, n_clusters=8, *, mu=4.0, lam=0.1, balance_tolerance=0.0, radius_factor=0.25, n_neighbours=10,
                  reference_size=5000, xi=10.0, affine_weight="auto", image_shape=None, hidden_units="auto",
                  max_iter="auto", batch_size=250, learning_rate=2e-3, scaling="auto", device="auto",
                  random_state=None, verbose=0, warm_start=False, n_jobs=None):
         self.n_clusters = n_clusters
         self.mu = mu
         self.lam = lam
+        self.balance_tolerance = balance_tolerance
         self.radius_factor = radius_factor
         self.n_neighbours = n_neighbours
         self.reference_size = reference_size
@@ -182,7 +191,7 @@ class IMSATClustering(BaseDeepClustering):
         classifier = self.networks_["classifier"]
         proba = classifier(x_real).softmax(1)
         conditional, marginal = entropy(proba).mean(), marginal_entropy(proba)
-        loss = self.lam * (conditional - self.mu * marginal)
+        loss = self.lam * (conditional + self.mu * imbalance_beyond(proba, self.balance_tolerance))
         losses = {"conditional_entropy": conditional.detach(), "marginal_entropy": marginal.detach()}
         index = torch.as_tensor(ctx.batch_index, device=ctx.device)
         with batch_stats_kept(classifier):  # perturbed passes: predict-time statistics from clean rows only

@@ -1,9 +1,12 @@
 """Loss terms shared by several methods."""
 
+import math
+
 import torch
 import torch.nn.functional as F
 
-__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "softmax_groups", "kl_from_fixed",
+__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "imbalance_beyond", "softmax_groups",
+           "kl_from_fixed",
            "information_and_consistency", "virtual_adversarial_loss"]
 
 
@@ -34,6 +37,18 @@ def entropy(probs, dim=-1, eps=1e-8):
 def marginal_entropy(probs, eps=1e-8):
     """Entropy of the batch-average distribution ``H(mean_i p_i)``."""
     return entropy(probs.mean(0), eps=eps)
+
+
+def imbalance_beyond(probs, tolerance=0.0, eps=1e-8):
+    """``max(KL(mean_i p_i || uniform) - tolerance, 0)``: how far the cluster sizes are from equal.
+
+    ``KL(p(y) || uniform) = log K - H(Y)``, so with ``tolerance=0`` minimising
+    this is maximising the marginal entropy; a positive tolerance (in nats)
+    leaves cluster sizes free as long as they are that close to equal, which
+    lets a clustering follow imbalanced classes.
+    """
+    k = probs.shape[1]
+    return (math.log(k) - marginal_entropy(probs, eps) - tolerance).clamp_min(0)
 
 
 def softmax_groups(logits, groups=None, log=False):

@@ -76,3 +76,19 @@ def test_wgan_critic_loss_is_the_negative_wasserstein_estimate_plus_the_penalty(
     loss, wasserstein = wgan_critic_loss(critic, real, fake, 10.0, torch.Generator().manual_seed(0))
     assert wasserstein.item() == pytest.approx(4.0)  # mean 2 x_0 over real, 0 over fake
     assert loss.item() == pytest.approx(-4.0 + 10.0 * (2.0 - 1.0) ** 2)
+
+
+def test_imbalance_beyond_is_the_kl_to_uniform_above_the_tolerance():
+    from skgancluster.losses import imbalance_beyond, marginal_entropy
+
+    sizes = torch.tensor([0.7, 0.2, 0.1])
+    probs = sizes.repeat(10, 1)  # every row the same soft assignment: p(y) = sizes
+    kl = (sizes * (sizes * 3).log()).sum().item()
+    assert imbalance_beyond(probs).item() == pytest.approx(kl, abs=1e-5)
+    assert imbalance_beyond(probs).item() == pytest.approx(math.log(3) - marginal_entropy(probs).item(), abs=1e-6)
+    assert imbalance_beyond(probs, tolerance=kl - 0.05).item() == pytest.approx(0.05, abs=1e-5)
+    # Within the tolerance the sizes are free: no value, no gradient.
+    logits = sizes.log().repeat(10, 1).requires_grad_(True)
+    value = imbalance_beyond(logits.softmax(1), tolerance=kl + 0.01)
+    value.backward()
+    assert value.item() == 0 and logits.grad.abs().max().item() == 0
