@@ -9,12 +9,14 @@ it assumes a generator: methods with one add :mod:`skgancluster._generative`.
 """
 
 import numbers
+import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -42,14 +44,15 @@ def _plain(value):
 
 
 @fill_doc
-class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta):
+class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                         BaseEstimator, metaclass=ABCMeta):
     """Base class of the deep clustering estimators; not to be used directly.
 
     See the subclasses for the parameters and fitted attributes.
     """
 
     _parameter_constraints = {
-        "n_clusters": [Interval(numbers.Integral, 2, None, closed="left")],
+        "n_clusters": [Interval(numbers.Integral, 1, None, closed="left")],
         "image_shape": [None, tuple, list],
         "hidden_units": [tuple, list],
         "conv_channels": [tuple, list],
@@ -158,6 +161,9 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
     # ------------------------------------------------------------- checking
     def _check_params(self, n_samples, n_features):
         """Checks that need the data; parameter types are checked by scikit-learn."""
+        if n_samples < 2:
+            raise ValueError(f"n_samples={n_samples}: training needs at least 2 samples (batch normalisation "
+                             "cannot learn from one row).")
         if n_samples < self.n_clusters:
             raise ValueError(
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}: "
@@ -253,6 +259,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
                 source = BatchSource(X, self.input_offset_, self.input_scale_, self.device_, self.batch_size)
                 run_training(self, source, self._n_epochs(n_samples), rng)
                 self.labels_ = self._fit_labels(X)
+                self._warn_if_clusters_lost()
             except BaseException:
                 # A fresh fit that failed (diverged or interrupted before its
                 # first epoch) leaves the estimator unfitted, not half fitted;
@@ -261,6 +268,18 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
                     self._forget_fit()
                 raise
         return self
+
+    def _warn_if_clusters_lost(self):
+        """Say so when the fit ended with fewer clusters than ``n_clusters`` (as ``KMeans`` does)."""
+        found = len(np.unique(self.labels_))
+        if found < self.n_clusters:
+            warnings.warn(
+                f"Found {found} clusters where n_clusters={self.n_clusters} were asked for: the networks put no "
+                f"training sample in the other {self.n_clusters - found}. labels_ and predict use the labels "
+                f"0..{found - 1}, and predict_proba has one column per found cluster. Train longer (max_iter), "
+                "try another random_state, or ask for fewer clusters.",
+                ConvergenceWarning, stacklevel=4,  # the caller of fit (through sklearn's _fit_context)
+            )
 
     def _forget_fit(self):
         """Remove every fitted attribute (public names ending in ``_``)."""
@@ -401,6 +420,12 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, TransformerMixin, BaseE
         X = self._check_fitted_X(X)
         out_dtype = np.float32 if dtype == np.float32 else np.float64
         return self._map_batches(X, self._embed).astype(out_dtype)
+
+    @property
+    def _n_features_out(self):
+        """Width of ``transform``'s output, for ``get_feature_names_out`` (one row through the networks)."""
+        check_is_fitted(self, "networks_")
+        return self._map_batches(np.zeros((1, self.n_features_in_), np.float32), self._embed).shape[1]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

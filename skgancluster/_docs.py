@@ -85,7 +85,11 @@ labels_ : ndarray of shape (n_samples,)
 label_modes_ : ndarray of shape (n_labels,)
     The output unit of the soft assignment (the generator mode, for a
     GAN) behind each label. Units that no training sample fell into get
-    no label, so labels stay contiguous.
+    no label, so labels stay contiguous: ``n_labels`` can be below
+    ``n_clusters``, and then ``fit`` warns (``ConvergenceWarning``) with
+    the number of clusters found; ``predict`` returns labels in
+    ``[0, n_labels)`` and ``predict_proba`` has ``n_labels`` columns, column
+    ``k`` for label ``k``.
 n_features_in_ : int
     Number of features seen during fit.
 feature_names_in_ : ndarray of shape (n_features_in_,)

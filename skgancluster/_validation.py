@@ -94,6 +94,9 @@ def resolve_device(device):
         device = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise ValueError(f"device={device!r} is not a torch device; use 'auto', 'cpu' or 'cuda'.") from exc
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device={str(device)!r} is not supported: the estimators run on 'cpu' or 'cuda' "
+                         "('auto' picks CUDA when available).")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={str(device)!r} was asked for but CUDA is not available; use 'auto' or 'cpu'.")
     return device
