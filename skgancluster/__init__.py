@@ -1,5 +1,6 @@
 """GAN-based clustering behind the scikit-learn API."""
 
+from ._config import config_context, get_config, set_config
 from ._training import TrainingDivergedError
 from .augmented import AugmentedGANClustering
 from .bspl import BSPLClusterGAN
@@ -19,6 +20,9 @@ __all__ = [
     "SIMIClusterGAN",
     "TrainingDivergedError",
     "all_estimators",
+    "config_context",
+    "get_config",
+    "set_config",
 ]
 
 

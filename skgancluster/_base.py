@@ -26,7 +26,8 @@ from skorch.history import History
 from ._docs import fill_doc
 from ._persistence import PersistenceMixin
 from ._training import BatchSource, as_tensor_readonly, run_training, torch_threads
-from ._validation import check_image_shape, learn_scaling, positive_int_sequence, resolve_device, validate_input
+from ._validation import (check_channel_order, check_image_shape, learn_scaling, positive_int_sequence, resolve_device,
+                          validate_input)
 
 __all__ = ["BaseDeepClustering"]
 
@@ -174,7 +175,14 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         self._hidden_units = positive_int_sequence(self._hidden_units_for(n_features), "hidden_units")
         # A method whose networks are MLPs only has no convolution parameters.
         self._conv_channels = positive_int_sequence(getattr(self, "conv_channels", (1,)), "conv_channels")
-        self._image_shape = check_image_shape(self.image_shape, n_features, self._conv_channels,
+        image_shape = self.image_shape
+        from_input = getattr(self, "_input_image_shape", None)  # X given as an image array
+        if from_input is not None:
+            if image_shape is not None and tuple(image_shape) != from_input:
+                raise ValueError(f"image_shape={tuple(image_shape)} but X holds images of shape {from_input} "
+                                 "(channels, height, width).")
+            image_shape = from_input
+        self._image_shape = check_image_shape(image_shape, n_features, self._conv_channels,
                                               getattr(self, "conv_padding", 1))
 
     def _hidden_units_for(self, n_features):
@@ -204,7 +212,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
     @property
     def _scaling(self):
         if self.scaling == "auto":
-            return "minmax" if self.image_shape is not None else "standard"
+            return "minmax" if self._image_shape is not None else "standard"
         return self.scaling
 
     def _trunk_shapes(self):
@@ -236,6 +244,9 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         if warm:
             self._check_architecture_unchanged("warm_start")
         self._check_params(n_samples, n_features)
+        if not warm:
+            check_channel_order(X, self._image_shape)
+            self.image_shape_ = self._image_shape
         seed = self._seed()
         if warm:
             seed = (seed + self.n_iter_) % (2**31 - 1)
@@ -244,6 +255,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         devices = [self.device_] if self.device_.type == "cuda" else []
         # Weight init and dropout use torch's global random state: fork it so the
         # caller's random state is left exactly as it was.
+        interrupted_usable = False
         with torch_threads(self.n_jobs, self.device_), torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             rng = torch.Generator(self.device_).manual_seed(seed)
@@ -257,14 +269,22 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
                     self.n_iter_, self.n_steps_, self.history_ = 0, 0, History()
                     self._fitted_architecture = self._architecture()
                 source = BatchSource(X, self.input_offset_, self.input_scale_, self.device_, self.batch_size)
-                run_training(self, source, self._n_epochs(n_samples), rng)
+                try:
+                    run_training(self, source, self._n_epochs(n_samples), rng)
+                except KeyboardInterrupt:
+                    if not self.n_iter_:
+                        raise
+                    # Re-raised after the kept epochs are made usable (set_config's on_interrupt).
+                    self.labels_ = self._fit_labels(X)
+                    interrupted_usable = True
+                    raise
                 self.labels_ = self._fit_labels(X)
                 self._warn_if_clusters_lost()
             except BaseException:
                 # A fresh fit that failed (diverged or interrupted before its
                 # first epoch) leaves the estimator unfitted, not half fitted;
                 # a warm fit was rolled back to its previous fitted state.
-                if not warm:
+                if not warm and not interrupted_usable:
                     self._forget_fit()
                 raise
         return self

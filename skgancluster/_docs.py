@@ -11,8 +11,14 @@ __all__ = ["fill_doc"]
 _FRAGMENTS = {
     "image_shape": """
 image_shape : tuple of 3 ints or None, default=None
-    ``(channels, height, width)`` of images given as flat rows. Then the
-    networks are convolutional; otherwise MLPs.""",
+    ``(channels, height, width)`` of images given as flat rows, each row
+    holding one channel's pixels after the other (C order of an
+    ``(channels, height, width)`` array). Then the networks are
+    convolutional; otherwise MLPs. Not needed when ``X`` is an array of
+    shape ``(n_samples, height, width)`` or ``(n_samples, channels,
+    height, width)``, whose shape gives it. Channels-last images
+    (``(n, height, width, channels)``, as many image libraries store
+    them) must be transposed first: ``X.transpose(0, 3, 1, 2)``.""",
     "hidden_units": """
 hidden_units : tuple of int, default=(256, 256)
     Hidden layers of the MLP networks; for images, only the last entry
@@ -91,7 +97,11 @@ label_modes_ : ndarray of shape (n_labels,)
     ``[0, n_labels)`` and ``predict_proba`` has ``n_labels`` columns, column
     ``k`` for label ``k``.
 n_features_in_ : int
-    Number of features seen during fit.
+    Number of features seen during fit (pixels, for images).
+image_shape_ : tuple of 3 ints or None
+    ``(channels, height, width)`` of the images the networks read:
+    ``image_shape``, or the shape of an image array given to ``fit``;
+    None for flat data.
 feature_names_in_ : ndarray of shape (n_features_in_,)
     Column names, when ``X`` was a DataFrame with string column names.
 n_iter_ : int

@@ -125,6 +125,8 @@ def _fitted_to_payload(name, value):
         return value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
+    if isinstance(value, tuple) and all(isinstance(v, (bool, int, float, str)) for v in value):
+        return {"__tuple__": list(value)}
     if torch.is_tensor(value):
         return value.detach().to(_CPU)
     raise TypeError(f"save() cannot store the fitted attribute {name} (a {type(value).__name__}).")
@@ -135,6 +137,8 @@ def _fitted_from_payload(name, value):
         return PersistenceMixin._from_payload(value["__estimator__"], "a nested estimator")
     if isinstance(value, dict) and "__history__" in value:
         return History(json.loads(value["__history__"]))
+    if isinstance(value, dict) and "__tuple__" in value:
+        return tuple(value["__tuple__"])
     if name == "history_" and isinstance(value, str):  # files written before histories were tagged
         return History(json.loads(value))
     if torch.is_tensor(value):
@@ -279,6 +283,7 @@ class PersistenceMixin:
             if not (name.isidentifier() and name.endswith("_") and not name.startswith("_")):
                 raise ValueError(f"{where} holds {name!r}, which is not a fitted attribute.")
             setattr(est, name, _fitted_from_payload(name, value))
+        est._input_image_shape = getattr(est, "image_shape_", None)
         est._check_params(est.n_clusters, est.n_features_in_)
         est._fitted_architecture = est._architecture()
         est.networks_ = est._build_networks(est.n_features_in_)

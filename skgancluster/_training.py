@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
+from ._config import get_config
+
 __all__ = ["BatchSource", "TrainingContext", "TrainingDivergedError", "frozen", "run_training", "torch_threads"]
 
 
@@ -229,8 +231,10 @@ def run_training(estimator, source, n_epochs, generator):
     Returns the number of epochs completed. On a non-finite loss the networks
     are restored to the end of the last finite epoch and training stops with a
     warning; if no epoch of this fit completed, :class:`TrainingDivergedError`
-    is raised. On ``KeyboardInterrupt`` the last completed epoch is kept, a
-    warning says so, and ``fit`` finishes normally.
+    is raised. On ``KeyboardInterrupt`` the last completed epoch is kept and a
+    warning says so; the interrupt propagates when no epoch has completed, or
+    with ``on_interrupt="raise"`` (the default of
+    :func:`skgancluster.set_config`), and with "return" training just ends.
     """
     history = estimator.history_
     first_epoch = estimator.n_iter_
@@ -285,7 +289,7 @@ def run_training(estimator, source, n_epochs, generator):
             f"Training interrupted; keeping the state after epoch {estimator.n_iter_}.",
             ConvergenceWarning, stacklevel=3,
         )
-        if estimator.n_iter_ == 0:
+        if estimator.n_iter_ == 0 or get_config()["on_interrupt"] == "raise":
             raise
     finally:
         progress.close()

@@ -11,7 +11,8 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import validate_data
 
-__all__ = ["positive_int_sequence", "check_image_shape", "validate_input", "resolve_device", "learn_scaling"]
+__all__ = ["positive_int_sequence", "check_image_shape", "check_channel_order", "validate_input", "resolve_device",
+           "learn_scaling"]
 
 STATS_CHUNK = 65536  # rows per chunk when learning the input scaling...
 STATS_CHUNK_ELEMENTS = 2**23  # ...at most this many values (a wide sparse X is densified per chunk)
@@ -36,6 +37,12 @@ def check_image_shape(image_shape, n_features, conv_channels, conv_padding):
     if image_shape is None:
         return None
     shape = positive_int_sequence(image_shape, "image_shape", length=3)
+    if shape[0] > 4 and shape[2] <= 4:
+        raise ValueError(
+            f"image_shape={shape} looks like (height, width, channels); image_shape is "
+            f"(channels, height, width), e.g. {(shape[2], shape[0], shape[1])}, and the rows must hold "
+            "each channel's pixels in turn (see README, 'Images')."
+        )
     if int(np.prod(shape)) != n_features:
         raise ValueError(
             f"image_shape={shape} holds {int(np.prod(shape))} values but X has "
@@ -54,13 +61,71 @@ def check_image_shape(image_shape, n_features, conv_channels, conv_padding):
     return shape
 
 
+def check_channel_order(X, image_shape, n_rows=256):
+    """Refuse colour images whose rows look channels-last when ``image_shape`` says channels first.
+
+    Neighbouring pixels of a photograph or a drawing are alike. Rows read
+    in the wrong layout scramble them, so whichever layout makes
+    horizontal neighbours more alike on the first ``n_rows`` rows is
+    taken to be the real one: when that is ``(height, width, channels)``,
+    clearly, an error says how to reorder the rows.
+    """
+    if image_shape is None or image_shape[0] not in (3, 4) or min(image_shape[1:]) < 2:
+        return
+    sample = X[:n_rows]
+    sample = np.asarray(sample.toarray() if sp.issparse(sample) else sample, dtype=np.float64)
+    channels, height, width = image_shape
+    first = np.abs(np.diff(sample.reshape(-1, channels, height, width), axis=3)).mean()
+    last = np.abs(np.diff(sample.reshape(-1, height, width, channels), axis=2)).mean()
+    if last < 0.5 * first:
+        raise ValueError(
+            f"The rows of X look like channels-last images (height, width, channels) = "
+            f"{(height, width, channels)}, but image_shape={tuple(image_shape)} reads them channels first: "
+            f"neighbouring pixels differ {first / max(last, 1e-12):.1f} times more in that reading. Reorder "
+            f"the rows with X.reshape(-1, {height}, {width}, {channels}).transpose(0, 3, 1, 2).reshape(len(X), -1)."
+        )
+
+
+def _flatten_images(estimator, X, reset):
+    """Flat rows from a ``(n, height, width)`` or ``(n, channels, height, width)`` array.
+
+    Returns ``X`` unchanged (2-D input, sparse matrices, DataFrames) or its
+    rows flattened in C order, and the image shape it implies (None for 2-D
+    input). At fit (``reset``) the shape is kept as ``_input_image_shape``;
+    afterwards an image array must have the fitted shape.
+    """
+    ndim = None if sp.issparse(X) or hasattr(X, "columns") else np.ndim(X)
+    if ndim not in (3, 4):
+        if reset:
+            estimator._input_image_shape = None
+        return X
+    X = np.asarray(X)
+    shape = (1, *X.shape[1:]) if ndim == 3 else tuple(X.shape[1:])
+    if ndim == 4 and shape[2] in (1, 3, 4) and shape[0] not in (1, 3, 4):
+        raise ValueError(
+            f"X has shape {X.shape}, which looks like images with the channels last "
+            "(n_samples, height, width, channels). The estimators read images channels first: "
+            "pass X.transpose(0, 3, 1, 2)."
+        )
+    if reset:
+        estimator._input_image_shape = shape
+    else:
+        fitted = getattr(estimator, "_image_shape", None)
+        if fitted != shape:
+            raise ValueError(f"X holds images of shape {shape} (channels, height, width), but the estimator "
+                             f"was fitted on {'flat rows' if fitted is None else f'images of shape {fitted}'}.")
+    return X.reshape(X.shape[0], -1)
+
+
 def validate_input(estimator, X, reset):
     """``validate_data`` with the package's rules; returns float32 (dense or CSR).
 
-    Non-numeric input gets an error that says how to encode it, and float64
-    values beyond float32's range are refused (they would silently become
-    infinite).
+    Image arrays of 3 or 4 dimensions are flattened (see
+    ``_flatten_images``). Non-numeric input gets an error that says how to
+    encode it, and float64 values beyond float32's range are refused (they
+    would silently become infinite).
     """
+    X = _flatten_images(estimator, X, reset)
     try:
         X = validate_data(
             estimator, X, reset=reset, accept_sparse="csr", dtype=[np.float32, np.float64],

@@ -171,7 +171,7 @@ class IMSATClustering(BaseDeepClustering):
     @property
     def _affine_weight(self):
         if self.affine_weight == "auto":
-            return 3.0 if self.image_shape is not None else 0.0
+            return 3.0 if self._image_shape is not None else 0.0
         return self.affine_weight
 
     def _build_networks(self, n_features):

@@ -181,7 +181,7 @@ class SIMIClusterGAN(ClusterGANClustering):
     # ------------------------------------------------------------- phase 1
     def _make_prior_estimator(self):
         if self.prior_estimator is None:
-            return IMSATClustering(self.n_clusters, image_shape=self.image_shape, scaling=self.scaling,
+            return IMSATClustering(self.n_clusters, image_shape=self._image_shape, scaling=self.scaling,
                                    device=self.device, random_state=self._seed(), verbose=self.verbose,
                                    n_jobs=self.n_jobs)
         prior = clone(self.prior_estimator)

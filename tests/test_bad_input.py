@@ -31,7 +31,7 @@ FIT_CASES = [
     ("empty", np.empty((0, 4)), {}, ValueError, "0 sample"),
     ("no features", np.empty((30, 0)), {}, ValueError, "0 feature"),
     ("1-D", X_GOOD[:, 0], {}, ValueError, "Expected 2D array, got 1D array"),
-    ("3-D", X_GOOD.reshape(30, 2, 2), {}, ValueError, "dim 3"),
+    ("5-D", X_GOOD.reshape(30, 1, 1, 2, 2), {}, ValueError, "dim 5"),
     ("str array", np.array([["a", "b"]] * 30), {}, ValueError, "numbers only.*string"),
     ("object array with str", np.array([[1.0, "b"]] * 30, dtype=object), {}, ValueError, "numbers only.*string"),
     ("object array with dict", np.array([[{"a": 1}, 2.0]] * 30, dtype=object), {}, TypeError,
@@ -102,7 +102,7 @@ PREDICT_CASES = [
     ("sparse wrong feature count", sp.csr_matrix(X_GOOD[:, :3]), ValueError, "X has 3 features"),
     ("empty", np.empty((0, 4)), ValueError, "0 sample"),
     ("1-D", X_GOOD[0], ValueError, "Expected 2D array, got 1D array"),
-    ("3-D", X_GOOD.reshape(30, 2, 2), ValueError, "dim 3"),
+    ("3-D", X_GOOD.reshape(30, 2, 2), ValueError, "X holds images of shape .* fitted on flat rows"),
     ("str", np.array([["a", "b", "c", "d"]] * 3), ValueError, "numbers only.*string"),
     ("complex", X_GOOD + 1j, ValueError, "[Cc]omplex"),
 ]

@@ -57,3 +57,42 @@ def test_no_warning_when_every_cluster_is_found(blobs):
         warnings.simplefilter("error", ConvergenceWarning)
         est = make_fast(IMSATClustering, n_clusters=3, max_iter=30).fit(X)
     assert len(np.unique(est.labels_)) == 3
+
+
+def test_image_arrays_are_read_channels_first(estimator_class, tmp_path):
+    rng = np.random.RandomState(0)
+    X4 = rng.rand(40, 1, 8, 8).astype(np.float32)
+    est = make_fast(estimator_class, max_iter=1, n_clusters=2).fit(X4)
+    assert est.image_shape_ == (1, 8, 8)
+    labels = est.predict(X4)
+    np.testing.assert_array_equal(est.predict(X4.reshape(40, -1)), labels)  # flat rows, same model
+    np.testing.assert_array_equal(est.predict(X4[:, 0]), labels)  # (n, height, width)
+    est.save(tmp_path / "model.pt")
+    loaded = estimator_class.load(tmp_path / "model.pt")
+    assert loaded.image_shape_ == (1, 8, 8)
+    np.testing.assert_array_equal(loaded.predict(X4), labels)
+    with pytest.raises(ValueError, match="fitted on images of shape \\(1, 8, 8\\)"):
+        est.predict(rng.rand(40, 2, 8, 8))
+
+
+@pytest.mark.parametrize("X, params, match", [
+    (np.random.RandomState(0).rand(20, 8, 8, 3), {}, "channels last.*transpose\\(0, 3, 1, 2\\)"),
+    (np.random.RandomState(0).rand(20, 64), {"image_shape": (8, 8, 1)}, "looks like \\(height, width, channels\\)"),
+    (np.random.RandomState(0).rand(20, 1, 8, 8), {"image_shape": (1, 4, 16)}, "X holds images of shape \\(1, 8, 8\\)"),
+])
+def test_channels_last_mistakes_get_a_clear_error(X, params, match):
+    from skgancluster import ClusterGANClustering
+
+    with pytest.raises(ValueError, match=match):
+        make_fast(ClusterGANClustering, max_iter=1, n_clusters=2, **params).fit(X)
+
+
+def test_colour_rows_stored_channels_last_are_recognised():
+    from skgancluster import ClusterGANClustering
+
+    fields = np.cumsum(np.cumsum(np.random.RandomState(0).randn(30, 3, 16, 16), 2), 3)  # smooth colour images
+    channels_first = fields.reshape(30, -1)
+    channels_last = fields.transpose(0, 2, 3, 1).reshape(30, -1)
+    make_fast(ClusterGANClustering, max_iter=1, n_clusters=2, image_shape=(3, 16, 16)).fit(channels_first)
+    with pytest.raises(ValueError, match="look like channels-last images"):
+        make_fast(ClusterGANClustering, max_iter=1, n_clusters=2, image_shape=(3, 16, 16)).fit(channels_last)

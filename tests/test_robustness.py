@@ -9,6 +9,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import skgancluster._base as base
+from skgancluster import config_context
 import skgancluster._neighbours as neighbours
 import skgancluster._validation as validation
 from conftest import make_fast
@@ -177,12 +178,18 @@ def _interrupt_on_call(est, n):
     est._train_step = step
 
 
-def test_keyboard_interrupt_keeps_last_completed_epoch(estimator_class, blobs):
+@pytest.mark.parametrize("on_interrupt", ["raise", "return"])
+def test_keyboard_interrupt_keeps_last_completed_epoch(estimator_class, blobs, on_interrupt):
     X, _ = blobs
     est = make_fast(estimator_class, max_iter=5, batch_size=20)  # 3 steps per epoch
     _interrupt_on_call(est, 8)  # in the 3rd epoch
-    with pytest.warns(ConvergenceWarning, match="interrupted.*after epoch 2"):
-        assert est.fit(X) is est
+    with config_context(on_interrupt=on_interrupt), \
+            pytest.warns(ConvergenceWarning, match="interrupted.*after epoch 2"):
+        if on_interrupt == "raise":  # the default: a loop around fit stops too
+            with pytest.raises(KeyboardInterrupt):
+                est.fit(X)
+        else:
+            assert est.fit(X) is est
     del est._train_step
     assert est.n_iter_ == 2 and len(est.history_) == 2
     _assert_usable(est, X)

@@ -51,6 +51,7 @@ def test_generator_codes_follow_the_learned_proportions():
 def test_first_phase_gets_this_estimators_settings():
     X, _ = _blobs()
     est = SIMIClusterGAN(3, hidden_units=(16,), max_iter=1, random_state=3, device="cpu")
+    est._check_params(*X.shape)  # what fit resolves before the first phase
     prior = est._make_prior_estimator()
     assert isinstance(prior, IMSATClustering)
     assert (prior.n_clusters, prior.device, prior.image_shape) == (3, "cpu", None)

@@ -37,7 +37,7 @@ def test_interrupt_inside_the_generator_step_leaves_every_network_trainable(gene
     hook = _InterruptWhenFrozen(n=2)  # in the 1st epoch of the next fit, inside a step
     handle = _adversary(est).register_forward_pre_hook(hook)
     est.set_params(warm_start=True, max_iter=3)
-    with pytest.warns(ConvergenceWarning, match="interrupted"):
+    with pytest.warns(ConvergenceWarning, match="interrupted"), pytest.raises(KeyboardInterrupt):
         est.fit(X)
     handle.remove()
     assert hook.calls == 2, "the interrupt was not raised inside a frozen step"
@@ -157,6 +157,7 @@ def test_n_jobs_sets_threads_during_calls_and_restores_the_callers(blobs, n_jobs
     assert set(seen) == {expected}
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # warnings are not verbosity
 def test_verbose_levels(estimator_class, blobs, capsys):
     X, _ = blobs
     make_fast(estimator_class, max_iter=2, verbose=0).fit(X)
