@@ -149,8 +149,12 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
     {{common_attributes}}
     cluster_centers_ : ndarray of shape (n_labels, block_size * n_clusters)
         K-means centres in the code space ``C(x)``; ``predict`` returns the
-        nearest one. ``label_modes_[k]`` is the prior block most members of
-        cluster ``k`` fall into; ``sample(cluster=k)`` draws from it.
+        nearest one. ``label_modes_[k]`` is the prior block matched to
+        cluster ``k`` by what the blocks generate (each label its own
+        block, chosen so that as many generated rows as possible are
+        predicted in their block's cluster); ``sample(cluster=k)`` draws
+        from it, and ``fit`` warns when a cluster's block generates mostly
+        other clusters.
     noise_level_ : float
         Current noise level ``a`` of the prior (its last value after fit).
     select_fraction_ : float
@@ -387,7 +391,7 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         return False  # clusters come from K-means on C(x)
 
     def _fit_labels(self, X):
-        return self._fit_kmeans_labels(X, lambda codes: codes.reshape(len(codes), self.n_clusters, -1).sum(2).argmax(1))
+        return self._fit_kmeans_labels(X)
 
     def _batch_labeler(self):
         return self._kmeans_labeler()

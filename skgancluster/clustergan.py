@@ -272,8 +272,8 @@ class ClusterGANClustering(KMeansLabelling, GenerativeClustering):
     def _fit_labels(self, X):
         if self.inference != "kmeans":
             return super()._fit_labels(X)
-        # Each K-means cluster draws samples from the generator mode most of its members encode to.
-        return self._fit_kmeans_labels(X, lambda codes: codes[:, self.latent_dim:].argmax(1))
+        # Each K-means cluster samples from the generator mode whose samples it takes (KMeansLabelling).
+        return self._fit_kmeans_labels(X)
 
     def _batch_labeler(self):
         return self._kmeans_labeler() if self.inference == "kmeans" else super()._batch_labeler()

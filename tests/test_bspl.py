@@ -1,6 +1,8 @@
 """Tests of BSPLClusterGAN and its balanced self-paced learning."""
 
 import pickle
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -9,10 +11,13 @@ from scipy.optimize import minimize
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
+from sklearn.neighbors import KNeighborsClassifier
 
 from skgancluster import BSPLClusterGAN, all_estimators
 from skgancluster.bspl import balanced_self_paced_weights, min_entropy_losses, self_paced_threshold
 from skgancluster.priors import BlockBinaryPrior
+
+from conftest import make_fast
 
 FAST = dict(max_iter=2, hidden_units=(16,), conv_channels=(4, 8), batch_size=16, block_size=2)
 
@@ -160,3 +165,20 @@ def test_clusters_blobs(self_paced):
     X, y = make_blobs(600, n_features=8, centers=4, cluster_std=1.0, random_state=3)
     est = BSPLClusterGAN(4, max_iter=15, hidden_units=(64,), self_paced=self_paced, random_state=0)
     assert adjusted_rand_score(y, est.fit_predict(X)) > 0.9
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_each_cluster_samples_from_its_own_block_or_says_it_cannot(seed):
+    """sample(cluster=k) lands among the real rows of cluster k (judged by 5 real neighbours),
+    or fit warned that k has no block of its own (the generator dropped that blob)."""
+    X, _ = make_blobs(n_samples=300, centers=4, n_features=5, cluster_std=0.6, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = make_fast(BSPLClusterGAN, n_clusters=4, max_iter=40, random_state=seed).fit(X)
+    said = [re.search(r"Clusters \[([\d, ]*)\]", str(w.message)) for w in caught]
+    warned = {int(k) for m in said if m for k in m.group(1).split(",")}
+    assert len(set(est.label_modes_.tolist())) == len(est.label_modes_), "two clusters share a block"
+    knn = KNeighborsClassifier(5).fit(X, est.labels_)
+    for k in range(len(est.label_modes_)):
+        agreement = (knn.predict(est.sample(100, cluster=k)[0]) == k).mean()
+        assert agreement >= 0.9 or k in warned, (k, agreement, warned)
