@@ -226,7 +226,7 @@ class AugmentedGANClustering(GenerativeClustering):
 
     References
     ----------
-    N. Ntelemis, Y. Jin, S. A. Thomas. Image Clustering Using an Augmented
+    F. Ntelemis, Y. Jin, S. A. Thomas. Image Clustering Using an Augmented
     Generative Adversarial Network and Information Maximization. IEEE
     Transactions on Neural Networks and Learning Systems, 2021.
 

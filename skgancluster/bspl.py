@@ -196,8 +196,8 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
 
     References
     ----------
-    K. Ghasedi, X. Wang, C. Deng, H. Huang. Balanced Self-Paced Learning for
-    Generative Adversarial Clustering Network. CVPR 2019.
+    K. Ghasedi Dizaji, X. Wang, C. Deng, H. Huang. Balanced Self-Paced
+    Learning for Generative Adversarial Clustering Network. CVPR 2019.
 
     Examples
     --------

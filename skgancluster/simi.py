@@ -119,9 +119,10 @@ class SIMIClusterGAN(ClusterGANClustering):
 
     References
     ----------
-    SIMI-ClusterGAN: self-augmentation information maximization improved
-    ClusterGAN, for imbalanced data (its phase 1 is IMSAT: W. Hu et al.,
-    ICML 2017).
+    SIMI-ClusterGAN: Self-Augmentation Information Maximization Improved
+    ClusterGAN. Its first phase is IMSAT (W. Hu, T. Miyato, S. Tokui,
+    E. Matsumoto, M. Sugiyama, ICML 2017), its second ClusterGAN
+    (S. Mukherjee, H. Asnani, E. Lin, S. Kannan, AAAI 2019).
 
     Examples
     --------
