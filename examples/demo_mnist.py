@@ -2,8 +2,15 @@
 
 Run with ``make demo``. Prints ACC/NMI/ARI of both and writes a grid of
 generated digits, one row per cluster, to ``demo_output/clustergan_mnist.png``.
+
+The demo trains ClusterGAN for 20 epochs (a few minutes on two CPU cores)
+instead of the default ``max_iter="auto"`` (80 epochs on these 5000 digits).
+``python examples/demo_mnist.py --full`` runs the default fit instead: median
+ACC 0.962 over seeds 0-2 against 0.519 for KMeans, in about 12 minutes of one
+CPU core (``doc/benchmarks.md``).
 """
 
+import argparse
 import os
 import time
 
@@ -11,7 +18,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 from sklearn.cluster import KMeans  # noqa: E402
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score  # noqa: E402
 
@@ -20,28 +26,43 @@ from skgancluster.datasets import load_mnist_5k  # noqa: E402
 from skgancluster.metrics import cluster_accuracy  # noqa: E402
 
 OUT_DIR = "demo_output"
+DEMO_EPOCHS = 20
+FULL_FIT = ("A full default fit (max_iter='auto': 80 epochs here) reaches median ACC 0.962 "
+            "over seeds 0-2 (KMeans 0.519)\nin about 12 minutes of one CPU core; run it with "
+            "`python examples/demo_mnist.py --full` (figures in doc/benchmarks.md).")
 
 
 def report(name, y, labels, seconds):
-    print(f"{name:<22} ACC {cluster_accuracy(y, labels):.3f}  NMI {normalized_mutual_info_score(y, labels):.3f}  "
+    print(f"{name:<36} ACC {cluster_accuracy(y, labels):.3f}  NMI {normalized_mutual_info_score(y, labels):.3f}  "
           f"ARI {adjusted_rand_score(y, labels):.3f}  ({seconds:.0f} s)")
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true",
+                        help="train for the default max_iter='auto' (80 epochs) instead of "
+                             f"{DEMO_EPOCHS}; about 12 minutes of one core")
+    args = parser.parse_args(argv)
+    max_iter = "auto" if args.full else DEMO_EPOCHS
+
     X, y = load_mnist_5k()  # raw pixels 0..255; the estimator learns its own scaling
     print(f"MNIST: {X.shape[0]} digits of {X.shape[1]} pixels")
+    if not args.full:
+        print(f"ClusterGAN trains for {DEMO_EPOCHS} epochs, a few minutes on two CPU cores.")
+        print(FULL_FIT)
 
     started = time.perf_counter()
     kmeans_labels = KMeans(n_clusters=10, n_init=10, random_state=0).fit_predict(X)
     kmeans_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    gan = ClusterGANClustering(n_clusters=10, image_shape=(1, 28, 28), random_state=0, verbose=1)
+    gan = ClusterGANClustering(n_clusters=10, image_shape=(1, 28, 28), max_iter=max_iter,
+                               random_state=0, verbose=1)
     gan_labels = gan.fit_predict(X)
     gan_seconds = time.perf_counter() - started
 
     report("KMeans", y, kmeans_labels, kmeans_seconds)
-    report("ClusterGANClustering", y, gan_labels, gan_seconds)
+    report(f"ClusterGANClustering ({gan.n_iter_} epochs)", y, gan_labels, gan_seconds)
 
     n_per_row = 10
     rows = [gan.sample(n_per_row, cluster=k)[0] for k in range(len(gan.label_modes_))]
@@ -55,6 +76,8 @@ def main():
     path = os.path.join(OUT_DIR, "clustergan_mnist.png")
     fig.savefig(path, dpi=80, bbox_inches="tight")
     print(f"Generated digits, one row per cluster: {path}")
+    if not args.full:
+        print(FULL_FIT)
 
 
 if __name__ == "__main__":
