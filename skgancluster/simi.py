@@ -14,6 +14,10 @@ from .imsat import IMSATClustering
 
 __all__ = ["SIMIClusterGAN"]
 
+# The default first phase lets cluster sizes differ from equal by this much (nats of
+# KL(p(y) || uniform)): one class of ten cut to a tenth of its size is 0.07 from uniform.
+PRIOR_BALANCE_TOLERANCE = 0.1
+
 
 @fill_doc
 class SIMIClusterGAN(ClusterGANClustering):
@@ -42,9 +46,14 @@ class SIMIClusterGAN(ClusterGANClustering):
         The first phase: a clusterer with ``fit`` and ``predict`` whose
         labels lie in ``[0, n_clusters)``; it is cloned and its
         ``n_clusters`` set to this estimator's. ``None`` is
-        ``IMSATClustering`` with its defaults and this estimator's
+        ``IMSATClustering`` (the paper's phase 1) with this estimator's
         ``n_clusters``, ``image_shape``, ``scaling``, ``device``,
-        ``random_state``, ``verbose`` and ``n_jobs`` (the paper's phase 1).
+        ``random_state``, ``verbose`` and ``n_jobs``, and one departure
+        from its defaults: ``balance_tolerance=0.1``, so that the learned
+        proportions can follow imbalanced classes (IMSAT's balance term
+        alone makes clusters of nearly equal size, and then the prior is
+        not the data's). ``prior_estimator=IMSATClustering()`` is the
+        paper's configuration.
         A ``random_state`` of None in a given estimator is set from this
         estimator's.
     latent_dim : int, default=30
@@ -182,9 +191,9 @@ class SIMIClusterGAN(ClusterGANClustering):
     # ------------------------------------------------------------- phase 1
     def _make_prior_estimator(self):
         if self.prior_estimator is None:
-            return IMSATClustering(self.n_clusters, image_shape=self._image_shape, scaling=self.scaling,
-                                   device=self.device, random_state=self._seed(), verbose=self.verbose,
-                                   n_jobs=self.n_jobs)
+            return IMSATClustering(self.n_clusters, balance_tolerance=PRIOR_BALANCE_TOLERANCE,
+                                   image_shape=self._image_shape, scaling=self.scaling, device=self.device,
+                                   random_state=self._seed(), verbose=self.verbose, n_jobs=self.n_jobs)
         prior = clone(self.prior_estimator)
         params = prior.get_params(deep=False)
         if "n_clusters" in params:
