@@ -246,7 +246,6 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         self._check_params(n_samples, n_features)
         if not warm:
             check_channel_order(X, self._image_shape)
-            self.image_shape_ = self._image_shape
         seed = self._seed()
         if warm:
             seed = (seed + self.n_iter_) % (2**31 - 1)
@@ -261,6 +260,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
             rng = torch.Generator(self.device_).manual_seed(seed)
             try:
                 if not warm:
+                    self.image_shape_ = self._image_shape
                     self.input_offset_, self.input_scale_ = learn_scaling(
                         X, self._scaling, one_range=self._image_shape is not None)
                     self._prepare(X)

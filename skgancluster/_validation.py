@@ -41,7 +41,7 @@ def check_image_shape(image_shape, n_features, conv_channels, conv_padding):
         raise ValueError(
             f"image_shape={shape} looks like (height, width, channels); image_shape is "
             f"(channels, height, width), e.g. {(shape[2], shape[0], shape[1])}, and the rows must hold "
-            "each channel's pixels in turn (see README, 'Images')."
+            "each channel's pixels in turn (see README, 'Input')."
         )
     if int(np.prod(shape)) != n_features:
         raise ValueError(
@@ -90,11 +90,14 @@ def _flatten_images(estimator, X, reset):
     """Flat rows from a ``(n, height, width)`` or ``(n, channels, height, width)`` array.
 
     Returns ``X`` unchanged (2-D input, sparse matrices, DataFrames) or its
-    rows flattened in C order, and the image shape it implies (None for 2-D
-    input). At fit (``reset``) the shape is kept as ``_input_image_shape``;
+    rows flattened in C order. At fit (``reset``) the image shape the array
+    implies (None for 2-D input) is kept as ``_input_image_shape``;
     afterwards an image array must have the fitted shape.
     """
-    ndim = None if sp.issparse(X) or hasattr(X, "columns") else np.ndim(X)
+    if sp.issparse(X) or hasattr(X, "columns"):
+        ndim = None
+    else:  # arrays and tensors say; nested lists are measured; other array-likes go on as they are
+        ndim = getattr(X, "ndim", None) if not isinstance(X, (list, tuple)) else np.ndim(X)
     if ndim not in (3, 4):
         if reset:
             estimator._input_image_shape = None

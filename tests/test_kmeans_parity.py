@@ -67,6 +67,7 @@ def test_image_arrays_are_read_channels_first(estimator_class, tmp_path):
     labels = est.predict(X4)
     np.testing.assert_array_equal(est.predict(X4.reshape(40, -1)), labels)  # flat rows, same model
     np.testing.assert_array_equal(est.predict(X4[:, 0]), labels)  # (n, height, width)
+    np.testing.assert_array_equal(est.predict(X4.tolist()), labels)  # nested lists too
     est.save(tmp_path / "model.pt")
     loaded = estimator_class.load(tmp_path / "model.pt")
     assert loaded.image_shape_ == (1, 8, 8)
