@@ -47,7 +47,10 @@ package version and commit, and the date; also the sizes of the true
 classes and of the found clusters, each as fractions sorted from the largest
 (``class_sizes``, ``cluster_sizes``), and an estimator's fitted
 ``cluster_proportions_`` where it has them, and the ACC of every head
-(``head_acc``) and the selected one (``best_head``) for multi-head estimators.
+(``head_acc``) and the selected one (``best_head``) for multi-head estimators, and
+for generative estimators ``sample_agreement``: per cluster k, the fraction of
+``sample(200, cluster=k)`` that a 5-nearest-neighbour classifier on the real rows
+with ``labels_`` puts in k.
 """
 
 import argparse
@@ -66,6 +69,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_blobs
 from sklearn.preprocessing import StandardScaler
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.neighbors import KNeighborsClassifier
 
 import skgancluster
 from skgancluster import all_estimators, datasets
@@ -122,9 +126,40 @@ def scores(y, labels):
     }
 
 
+def sample_agreement(est, X, n_samples=200):
+    """Per cluster k, the fraction of ``sample(n_samples, cluster=k)`` that 5 real neighbours put in k.
+
+    A 5-nearest-neighbour classifier on the real rows and ``labels_`` judges
+    the generated rows, not the model's own encoder (trained on generated
+    samples, it labels them k almost by construction). None for a cluster
+    that ``sample`` refuses.
+    """
+    knn = KNeighborsClassifier(5).fit(X, est.labels_)
+    agreement = []
+    for k in range(len(np.unique(est.labels_))):
+        try:
+            generated = est.sample(n_samples, cluster=k)[0]
+        except (RuntimeError, ValueError):
+            agreement.append(None)
+            continue
+        agreement.append(round(float((knn.predict(generated) == k).mean()), 3))
+    return agreement
+
+
 def _sorted_fractions(labels):
     """Fraction of the rows in each group, largest first."""
     return np.round(np.sort(np.bincount(np.unique(labels, return_inverse=True)[1]))[::-1] / len(labels), 4).tolist()
+
+
+def _estimators_in(params, estimators):
+    """Turn a parameter given as ``{"IMSATClustering": {...}}`` into that estimator (e.g. ``prior_estimator``)."""
+    out = {}
+    for name, value in params.items():
+        if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in estimators:
+            (cls_name, kwargs), = value.items()
+            value = estimators[cls_name](**kwargs)
+        out[name] = value
+    return out
 
 
 def _tuples(value):
@@ -191,7 +226,7 @@ def main(argv=None):
     extra = _tuples(json.loads(args.params))
     if not isinstance(extra, dict):
         parser.error("--params must be a JSON object")
-    params = {**implied, **extra}
+    params = {**implied, **_estimators_in(extra, estimators)}
     out = Path(args.out) if args.out else RESULTS / f"{args.estimator}_{dataset}.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     context = {
@@ -227,12 +262,14 @@ def main(argv=None):
                 row.update({f"test_{k}": v for k, v in scores(y_test, est.predict(X_test)).items()})
             if hasattr(est, "cluster_proportions_"):
                 row["cluster_proportions"] = np.round(est.cluster_proportions_, 4).tolist()
+            if hasattr(est, "sample"):
+                row["sample_agreement"] = sample_agreement(est, X)
             if hasattr(est, "head_labels_"):  # every head's ACC beside the selected one's
                 row["head_acc"] = [round(float(cluster_accuracy(y, h)), 4) for h in est.head_labels_.T]
                 row["best_head"] = int(est.best_head_)
             rows.append(row)
             with open(out, "a") as fh:  # row by row, so an interrupted run keeps its finished fits
-                fh.write(json.dumps(row, default=list) + "\n")
+                fh.write(json.dumps(row, default=lambda v: repr(v) if hasattr(v, "get_params") else list(v)) + "\n")
             test = "  test (balanced) " + " ".join(f"{row['test_' + m]:.3f}" for m in ("acc", "nmi", "ari")) \
                 if "test_acc" in row else ""
             print(f"{seed:>6} {name:<24} {row['acc']:6.3f} {row['nmi']:6.3f} {row['ari']:6.3f} {seconds:8.1f}{test}",

@@ -52,8 +52,9 @@ class SIMIClusterGAN(ClusterGANClustering):
         from its defaults: ``balance_tolerance=0.1``, so that the learned
         proportions can follow imbalanced classes (IMSAT's balance term
         alone makes clusters of nearly equal size, and then the prior is
-        not the data's). ``prior_estimator=IMSATClustering()`` is the
-        paper's configuration.
+        not the data's). The paper's first phase is
+        ``prior_estimator=IMSATClustering(image_shape=image_shape)``
+        (a given estimator keeps its own ``image_shape``).
         A ``random_state`` of None in a given estimator is set from this
         estimator's.
     latent_dim : int, default=30
@@ -121,8 +122,8 @@ class SIMIClusterGAN(ClusterGANClustering):
     paper's configuration, for MNIST: ``image_shape=(1, 28, 28),
     hidden_units=(1024,), conv_channels=(64, 128), learning_rate=1e-4,
     batch_size=30, max_iter=200`` and
-    ``prior_estimator=IMSATClustering(affine_weight=0, batch_size=256,
-    max_iter=60)``. ``transform`` returns the encoder's ``(z_n, softmax
+    ``prior_estimator=IMSATClustering(image_shape=(1, 28, 28),
+    affine_weight=0, batch_size=256, max_iter=60)``. ``transform`` returns the encoder's ``(z_n, softmax
     z_M)``, as ClusterGANClustering. Measured figures are in
     ``doc/benchmarks.md``.
 
