@@ -53,6 +53,11 @@ class GenerativeClustering(BaseDeepClustering):
         z = self.prior_.sample(len(modes), generator, self.device_, clusters=modes)[0]
         return self.networks_["generator"](z)
 
+    def _generated_batches(self, modes, generator):
+        """Generated rows (scaled space) for a tensor of modes, ``INFERENCE_BATCH`` rows at a time."""
+        for start in range(0, len(modes), INFERENCE_BATCH):
+            yield self._generate(modes[start:start + INFERENCE_BATCH], generator)
+
     def _label_weights(self):
         """Prior probability of each label's generator mode, renormalised."""
         weights = getattr(self.prior_, "weights", None)
@@ -102,6 +107,5 @@ class GenerativeClustering(BaseDeepClustering):
         modes = torch.as_tensor(self.label_modes_[labels], device=self.device_)
         self.networks_.eval()
         with self._torch_threads(), torch.inference_mode():
-            x = torch.cat([self._generate(modes[i:i + INFERENCE_BATCH], generator)
-                           for i in range(0, n_samples, INFERENCE_BATCH)])
+            x = torch.cat(list(self._generated_batches(modes, generator)))
         return self._inverse_scale(x), labels

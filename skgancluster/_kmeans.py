@@ -47,8 +47,7 @@ class KMeansLabelling:
         labeler = self._kmeans_labeler()
         self.networks_.eval()
         with self._torch_threads(), torch.inference_mode():
-            labels = torch.cat([labeler(self._generate(modes[i:i + 4096], generator))
-                                for i in range(0, len(modes), 4096)]).cpu().numpy()
+            labels = torch.cat([labeler(x) for x in self._generated_batches(modes, generator)]).cpu().numpy()
         modes, found = modes.cpu().numpy(), labels >= 0
         table = np.zeros((n_labels, self.n_clusters))
         np.add.at(table, (labels[found], modes[found]), 1)
