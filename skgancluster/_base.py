@@ -15,7 +15,8 @@ from abc import ABCMeta, abstractmethod
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context
+from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, _fit_context,
+                          clone)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -23,6 +24,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
+from ._config import config_context, get_config
 from ._docs import fill_doc
 from ._persistence import PersistenceMixin
 from ._training import BatchSource, as_tensor_readonly, run_training, torch_threads
@@ -68,6 +70,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
         "n_jobs": [numbers.Integral, None],
+        "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
     _tuple_params = ("image_shape", "hidden_units", "conv_channels")
@@ -239,6 +242,8 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
             The fitted estimator.
         """
         warm = self.warm_start and hasattr(self, "networks_")
+        if getattr(self, "n_init", 1) > 1 and not warm:  # a method may leave n_init out
+            return self._fit_best_of_n_init(X)
         X = validate_input(self, X, reset=not warm)
         n_samples, n_features = X.shape
         if warm:
@@ -280,6 +285,9 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
                     raise
                 self.labels_ = self._fit_labels(X)
                 self._warn_if_clusters_lost()
+                if not warm:  # a single run: no n_init selection to report
+                    for name in ("init_seeds_", "init_scores_", "best_init_"):
+                        self.__dict__.pop(name, None)
             except BaseException:
                 # A fresh fit that failed (diverged or interrupted before its
                 # first epoch) leaves the estimator unfitted, not half fitted;
@@ -288,6 +296,45 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
                     self._forget_fit()
                 raise
         return self
+
+    def _fit_best_of_n_init(self, X):
+        """Train ``n_init`` times from seeds drawn from ``random_state``; keep the run that scores best.
+
+        The runs are fresh single fits of a clone; the kept run's fitted
+        attributes become this estimator's. On ``KeyboardInterrupt`` the best
+        completed run is kept (or the interrupted run's last epoch, when none
+        completed), then ``on_interrupt`` decides as for a single fit.
+        """
+        seeds = self._rng().randint(2**31 - 1, size=self.n_init)
+        runs, scores = [], []
+        try:
+            with config_context(on_interrupt="raise"):
+                for seed in seeds:
+                    run = clone(self).set_params(n_init=1, random_state=int(seed))
+                    runs.append(run)
+                    run.fit(X)
+                    scores.append(run.score(X))
+        except KeyboardInterrupt:
+            if not scores and not hasattr(runs[-1], "labels_"):
+                raise
+            warnings.warn(f"Interrupted during run {len(runs)} of n_init={self.n_init}; keeping the best of the "
+                          f"{len(scores)} completed runs" + (" (none completed: the interrupted one)." if not scores
+                                                              else "."), stacklevel=3)
+            self._adopt_run(runs, scores, seeds)
+            if get_config()["on_interrupt"] == "raise":
+                raise
+            return self
+        self._adopt_run(runs, scores, seeds)
+        return self
+
+    def _adopt_run(self, runs, scores, seeds):
+        best = int(np.argmax(scores)) if scores else len(runs) - 1
+        params = self.get_params(deep=False)
+        self._forget_fit()
+        self.__dict__.update({k: v for k, v in vars(runs[best]).items() if k not in params})
+        self.init_seeds_ = seeds[:len(runs)]
+        self.init_scores_ = np.asarray(scores, dtype=np.float64)
+        self.best_init_ = best
 
     def _warn_if_clusters_lost(self):
         """Say so when the fit ended with fewer clusters than ``n_clusters`` (as ``KMeans`` does)."""
@@ -323,6 +370,29 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
             Cluster labels.
         """
         return self.fit(X).labels_
+
+    def score(self, X, y=None):
+        """A label-free quality of the clustering of ``X``: higher is better.
+
+        The criterion ``n_init`` selects by, so that ``GridSearchCV`` without
+        ``scoring`` compares candidates as it does for ``KMeans``:
+        :func:`skgancluster.model_selection.internal_index` (silhouette in a
+        space that does not depend on the model).
+
+        Parameters
+        ----------
+        {{X_new}}
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        score : float
+            Higher is better; ``-inf`` when ``X`` falls in a single cluster.
+        """
+        from .model_selection import internal_index
+
+        return internal_index(X, self.predict(X), "silhouette", estimator=self)
 
     # ------------------------------------------------------- training helpers
     def _adam(self, params, betas):

@@ -34,7 +34,8 @@ conv_padding : {1, 0}, default=1
 {{random_state}}
 {{verbose}}
 {{warm_start}}
-{{n_jobs}}""",
+{{n_jobs}}
+{{n_init}}""",
     "X_new": """
 X : {array-like, sparse matrix} of shape (n_samples, n_features)
     New data.""",
@@ -73,6 +74,13 @@ n_jobs : int or None, default=None
     scikit-learn; ``-1`` uses every core, which helps large networks on
     an idle machine. On a busy machine extra threads can be several
     times slower.""",
+    "n_init": """
+n_init : int, default=1
+    Number of trainings from different seeds (drawn from
+    ``random_state``); ``fit`` keeps the one with the highest ``score``
+    on the training data, a label-free criterion (see ``score``). A fit
+    takes about ``n_init`` times as long. A ``warm_start`` fit continues
+    the kept run only.""",
     "real_weight": """
 real_weight : float, default=1
     Weight of our addition to the paper, the *real-data cluster-head
@@ -116,7 +124,12 @@ networks_ : torch.nn.ModuleDict
 device_ : torch.device
     Where the networks live.
 input_offset_, input_scale_ : ndarray of shape (n_features_in_,)
-    The learned scaling ``(x - offset) / scale`` applied to the input.""",
+    The learned scaling ``(x - offset) / scale`` applied to the input.
+init_seeds_, init_scores_ : ndarray of shape (n_init,)
+    With ``n_init > 1``: each run's seed and ``score`` on the training
+    data (fewer if ``fit`` was interrupted).
+best_init_ : int
+    With ``n_init > 1``: the index of the kept run.""",
 }
 
 _MARKER = re.compile(r"^( *)\{\{(\w+)\}\}$", re.MULTILINE)

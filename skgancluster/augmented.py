@@ -270,7 +270,8 @@ class AugmentedGANClustering(GenerativeClustering):
                  image_shape=None, conv_channels=(32, 64, 128), conv_padding=1, feature_units=1024, dropout=0.2,
                  penalty_threshold=20.0, hidden_units=(1024, 1024), gan_epochs="auto", max_iter="auto",
                  batch_size=64, classifier_batch_size=500, learning_rate=1e-4, classifier_learning_rate=1e-4,
-                 scaling="auto", device="auto", random_state=None, verbose=0, warm_start=False, n_jobs=None):
+                 scaling="auto", device="auto", random_state=None, verbose=0, warm_start=False, n_jobs=None,
+                 n_init=1):
         self.n_clusters = n_clusters
         self.n_heads = n_heads
         self.overcluster_factor = overcluster_factor
@@ -301,6 +302,7 @@ class AugmentedGANClustering(GenerativeClustering):
         self.verbose = verbose
         self.warm_start = warm_start
         self.n_jobs = n_jobs
+        self.n_init = n_init
 
     # ------------------------------------------------------------- schedule
     _gan_samples = 150_000

@@ -243,7 +243,7 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
                  entropy_weight=1.0, consistency_weight=1.0, augmentation="auto", noise_std=0.1,
                  real_weight=4.0, image_shape=None, hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
                  max_iter=50, batch_size=64, learning_rate=5e-4, scaling="auto", device="auto",
-                 random_state=None, verbose=0, warm_start=False, n_jobs=None):
+                 random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1):
         self.n_clusters = n_clusters
         self.block_size = block_size
         self.noise_start = noise_start
@@ -271,6 +271,7 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         self.verbose = verbose
         self.warm_start = warm_start
         self.n_jobs = n_jobs
+        self.n_init = n_init
 
     # --------------------------------------------------------------- networks
     @property

@@ -142,7 +142,7 @@ class ClusterGANClustering(KMeansLabelling, GenerativeClustering):
                  image_shape=None, hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
                  max_iter="auto", batch_size=64, learning_rate=5e-4, n_critic=1, gp_weight=10.0,
                  real_weight=1.0, inference="encoder", scaling="auto", device="auto", random_state=None,
-                 verbose=0, warm_start=False, n_jobs=None):
+                 verbose=0, warm_start=False, n_jobs=None, n_init=1):
         self.n_clusters = n_clusters
         self.latent_dim = latent_dim
         self.sigma = sigma
@@ -165,6 +165,7 @@ class ClusterGANClustering(KMeansLabelling, GenerativeClustering):
         self.verbose = verbose
         self.warm_start = warm_start
         self.n_jobs = n_jobs
+        self.n_init = n_init
 
     # --------------------------------------------------------------- networks
     def _build_networks(self, n_features):

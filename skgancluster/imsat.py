@@ -133,7 +133,7 @@ class IMSATClustering(BaseDeepClustering):
     def __init__(self, n_clusters=8, *, mu=4.0, lam=0.1, balance_tolerance=0.0, radius_factor=0.25, n_neighbours=10,
                  reference_size=5000, xi=10.0, affine_weight="auto", image_shape=None, hidden_units="auto",
                  max_iter="auto", batch_size=250, learning_rate=2e-3, scaling="auto", device="auto",
-                 random_state=None, verbose=0, warm_start=False, n_jobs=None):
+                 random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1):
         self.n_clusters = n_clusters
         self.mu = mu
         self.lam = lam
@@ -154,6 +154,7 @@ class IMSATClustering(BaseDeepClustering):
         self.verbose = verbose
         self.warm_start = warm_start
         self.n_jobs = n_jobs
+        self.n_init = n_init
 
     _min_epochs, _min_steps = 50, 1000
 

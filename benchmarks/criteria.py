@@ -1,0 +1,145 @@
+"""Which label-free criterion tells a good fit from a bad one? Candidates against ACC, over seeds.
+
+Usage (from the repository root)::
+
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/criteria.py --estimator IMSATClustering --dataset digits \\
+        --seeds 0 1 2 3 4 5 6 7 8 9
+
+Each seed fits the estimator at its defaults (plus ``--params``) on a data set
+of ``benchmarks/quality.py`` and computes, without the labels:
+
+- ``silhouette``, ``calinski_harabasz``, ``davies_bouldin`` (negated): the
+  internal indices of ``skgancluster.model_selection.internal_index``, in the
+  fixed space (the input as the estimator scales it, PCA to 50 components);
+- ``neighbour_agreement``: the mean fraction of a row's 10 nearest neighbours
+  in the fixed space that share its label (2,000 rows drawn with seed 0);
+- ``soft_mi``: ``H(mean p) - mean H(p)`` of ``predict_proba`` on the data, the
+  information the soft assignments carry (IMSAT's objective without VAT);
+- ``perturbation_agreement``: the fraction of rows whose label survives the
+  package's perturbation of real rows (shift, rotation, zoom and slant for
+  images; Gaussian noise for flat rows), averaged over 3 draws;
+- ``sample_agreement``: for generative estimators, the mean over clusters of
+  the fraction of ``sample(200, cluster=k)`` that 5 real neighbours put in k;
+- the last epoch's training losses (``history_``).
+
+One JSON line per fit (with ACC, NMI, ARI) goes to ``--out`` (default
+``benchmarks/results/criteria_<estimator>_<dataset>.jsonl``); at the end the
+Spearman rank correlation of every criterion with ACC over the fits in the
+file is printed. ``--report`` prints it for existing files without fitting.
+"""
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+from sklearn.neighbors import NearestNeighbors
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quality import DATASETS, RESULTS, _commit, _tuples, sample_agreement, scores  # noqa: E402
+
+from skgancluster import all_estimators  # noqa: E402
+from skgancluster._real_data import REAL_PERTURBATION_WITH_SLANT, perturb_real  # noqa: E402
+from skgancluster.losses import entropy  # noqa: E402
+from skgancluster.model_selection import fixed_space, internal_index  # noqa: E402
+
+INDICES = ("silhouette", "calinski_harabasz", "davies_bouldin")
+
+
+def soft_mi(est, X):
+    proba = est.predict_proba(X)
+    return float(entropy(torch.as_tensor(proba.mean(0))) - entropy(torch.as_tensor(proba)).mean())
+
+
+def perturbation_agreement(est, X, draws=3, seed=0):
+    X = np.asarray(X, dtype=np.float32)
+    labels = est.predict(X)
+    offset = torch.as_tensor(est.input_offset_, dtype=torch.float32)
+    scale = torch.as_tensor(est.input_scale_, dtype=torch.float32)
+    rng = torch.Generator().manual_seed(seed)
+    agree = []
+    for _ in range(draws):
+        x = (torch.as_tensor(X) - offset) / scale
+        x_aug = perturb_real(x, est.image_shape_, rng, REAL_PERTURBATION_WITH_SLANT) * scale + offset
+        agree.append(float((est.predict(x_aug.numpy()) == labels).mean()))
+    return float(np.mean(agree))
+
+
+def neighbour_agreement(est, X, labels, n_neighbors=10, sample_size=2000):
+    """Mean fraction of a row's nearest neighbours (fixed space) that share its label."""
+    Z = fixed_space(X, est)
+    rows = np.random.RandomState(0).permutation(len(Z))[:sample_size]
+    _, index = NearestNeighbors(n_neighbors=n_neighbors + 1).fit(Z).kneighbors(Z[rows])
+    return float((labels[index[:, 1:]] == labels[rows, None]).mean())
+
+
+def criteria(est, X):
+    labels = est.labels_
+    out = {name: internal_index(X, labels, name, estimator=est) for name in INDICES}
+    out["neighbour_agreement"] = neighbour_agreement(est, X, labels)
+    if hasattr(est, "predict_proba"):
+        out["soft_mi"] = soft_mi(est, X)
+    out["perturbation_agreement"] = perturbation_agreement(est, X)
+    if hasattr(est, "sample"):
+        per_cluster = [a for a in sample_agreement(est, X) if a is not None]
+        out["sample_agreement"] = float(np.mean(per_cluster)) if per_cluster else 0.0
+    last = est.history_[-1]
+    out.update({f"loss_{k}": float(v) for k, v in last.items() if isinstance(v, (int, float)) and k != "epoch"})
+    return out
+
+
+def report(paths):
+    for path in paths:
+        rows = [json.loads(line) for line in open(path)]
+        if len(rows) < 3:
+            continue
+        acc = [r["acc"] for r in rows]
+        print(f"# {path}: {len(rows)} fits, ACC {min(acc):.3f}-{max(acc):.3f} (median {np.median(acc):.3f})")
+        names = sorted({k for r in rows for k in r["criteria"]})
+        for name in names:
+            pairs = [(r["acc"], r["criteria"][name]) for r in rows if np.isfinite(r["criteria"].get(name, np.nan))]
+            if len(pairs) >= 3:
+                rho = spearmanr(*zip(*pairs)).statistic
+                print(f"  {name:<32} Spearman {rho:+.2f}  ({len(pairs)} fits)")
+
+
+def main(argv=None):
+    estimators = dict(all_estimators())
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--estimator", choices=sorted(estimators))
+    parser.add_argument("--dataset", choices=sorted(DATASETS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--params", default="{}")
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--save-labels", metavar="DIR", help="also save each fit's labels_ there (.npy)")
+    parser.add_argument("--report", nargs="*", help="print the correlations of these files and exit")
+    args = parser.parse_args(argv)
+    if args.report is not None:
+        return report(args.report)
+    torch.set_num_threads(1)
+    loader, n_clusters, implied = DATASETS[args.dataset]
+    params = {**implied, **_tuples(json.loads(args.params))}
+    out = Path(args.out) if args.out else RESULTS / f"criteria_{args.estimator}_{args.dataset}.jsonl"
+    for seed in args.seeds:
+        X, y = loader(seed)
+        est = estimators[args.estimator](n_clusters, random_state=seed, **params)
+        started = time.process_time()
+        est.fit(X)
+        row = {"seed": seed, "method": args.estimator, "dataset": args.dataset, "params": params,
+               **scores(y, est.labels_), "cpu_seconds": round(time.process_time() - started, 1),
+               "commit": _commit(), "criteria": criteria(est, X)}
+        with open(out, "a") as fh:
+            fh.write(json.dumps(row, default=list) + "\n")
+        if args.save_labels:
+            np.save(Path(args.save_labels) / f"{args.estimator}_{args.dataset}_{seed}.npy", est.labels_)
+        print(f"seed {seed} ACC {row['acc']:.3f} " + " ".join(f"{k} {v:.3f}" for k, v in row["criteria"].items()),
+              flush=True)
+    report([out])
+
+
+if __name__ == "__main__":
+    main()

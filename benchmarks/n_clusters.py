@@ -1,0 +1,84 @@
+"""Does ``select_n_clusters`` find the number of clusters? Tables for known-K data sets.
+
+Usage (from the repository root)::
+
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/n_clusters.py --estimator IMSATClustering --dataset blobs5 \\
+        --candidates 2 3 4 5 6 7 8
+
+Data sets: ``blobs3``, ``blobs5``, ``blobs8`` (``make_blobs``, 1,000 x 10, that many
+centres, drawn with ``--seed``), ``synthetic`` (``make_clustergan_synthetic``, 2,000 x
+100, K=4), ``digits`` (load_digits as 1x8x8 images, K=10), ``mnist5k`` (1x28x28, K=10).
+``--estimator KMeans`` runs scikit-learn's ``KMeans(n_init=3)`` as a reference.
+``select_n_clusters`` runs at its defaults (one pair of 80 % subsamples per candidate,
+``random_state=--seed``); the table is printed and appended as one JSON line to
+``--out`` (default ``benchmarks/results/select_n_clusters.jsonl``) with the chosen K by
+every criterion.
+"""
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from sklearn.cluster import KMeans
+from sklearn.datasets import load_digits, make_blobs
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from quality import RESULTS, _commit, _machine, _tuples  # noqa: E402
+
+from skgancluster import all_estimators, datasets  # noqa: E402
+from skgancluster.model_selection import select_n_clusters  # noqa: E402
+
+CRITERIA = ("stability", "silhouette", "calinski_harabasz", "davies_bouldin")
+
+
+def load(name, seed):
+    """(X, true K, parameters the data set implies)."""
+    if name.startswith("blobs"):
+        k = int(name[len("blobs"):])
+        return make_blobs(1000, n_features=10, centers=k, random_state=seed)[0], k, {}
+    if name == "synthetic":
+        return datasets.make_clustergan_synthetic(n_samples=2000, random_state=seed)[0], 4, {}
+    if name == "digits":
+        return load_digits(return_X_y=True)[0], 10, {"image_shape": (1, 8, 8)}
+    if name == "mnist5k":
+        return datasets.load_mnist_5k()[0], 10, {"image_shape": (1, 28, 28)}
+    raise SystemExit(f"unknown data set {name!r}")
+
+
+def main(argv=None):
+    estimators = dict(all_estimators())
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--estimator", choices=sorted([*estimators, "KMeans"]), required=True)
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--candidates", type=int, nargs="+", required=True)
+    parser.add_argument("--params", default="{}")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=str(RESULTS / "select_n_clusters.jsonl"))
+    args = parser.parse_args(argv)
+    X, true_k, implied = load(args.dataset, args.seed)
+    params = {**implied, **_tuples(json.loads(args.params))}
+    estimator = KMeans(n_init=3) if args.estimator == "KMeans" else estimators[args.estimator](**params)
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        selection = select_n_clusters(estimator, X, args.candidates, random_state=args.seed)
+    seconds = time.perf_counter() - started
+    chosen = {}
+    for criterion in CRITERIA:
+        best = max(row[criterion] for row in selection.table)
+        chosen[criterion] = max(row["n_clusters"] for row in selection.table if row[criterion] == best)
+    print(f"# {args.estimator} on {args.dataset} (true K={true_k}), seed {args.seed}, {seconds:.0f} s")
+    print(selection)
+    print("chosen K by " + ", ".join(f"{c}: {k}" for c, k in chosen.items()))
+    row = {"estimator": args.estimator, "dataset": args.dataset, "true_k": true_k, "seed": args.seed,
+           "params": params if args.estimator != "KMeans" else {"n_init": 3}, "chosen": chosen,
+           "table": selection.table, "seconds": round(seconds, 1), "commit": _commit(), "machine": _machine()}
+    with open(args.out, "a") as fh:
+        fh.write(json.dumps(row, default=list) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,360 @@
+"""Choosing without labels: unsupervised scorers, a whole-data splitter, and the number of clusters.
+
+A clustering is judged here by internal indices (silhouette,
+Calinski-Harabasz, Davies-Bouldin) computed in a space that does not depend
+on the model being judged: the input, scaled as the estimator scales it
+(min-max for images, per-feature standardisation for flat rows), projected by
+PCA to at most 50 components fitted on the data with a fixed seed. The
+learned embedding (``transform``) is not used: each candidate has its own,
+and a model that squeezes its embedding into tight blobs would score well
+whatever it clusters.
+"""
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _num_samples, check_array
+
+__all__ = ["internal_index", "make_internal_scorer", "silhouette_scorer", "calinski_harabasz_scorer",
+           "davies_bouldin_scorer", "WholeDataSplit", "select_n_clusters", "NClustersSelection"]
+
+_INDICES = {
+    # name -> (function, sign that makes higher better)
+    "silhouette": (silhouette_score, 1.0),
+    "calinski_harabasz": (calinski_harabasz_score, 1.0),
+    "davies_bouldin": (davies_bouldin_score, -1.0),
+}
+
+
+def fixed_space(X, estimator=None, n_components=50, random_state=0):
+    """``X`` in the space the indices are computed in, as a dense float64 array.
+
+    Scaled with the estimator's learned input scaling when it has one (it
+    depends on ``X`` and ``scaling`` only, not on the training), else
+    standardised per feature; then projected by PCA (fixed seed) when wider
+    than ``n_components``.
+    """
+    X = _as_rows(X)
+    X = X.toarray() if sp.issparse(X) else X
+    offset, scale = getattr(estimator, "input_offset_", None), getattr(estimator, "input_scale_", None)
+    if offset is None or np.shape(offset)[-1:] not in ((), (X.shape[1],)):
+        offset, scale = X.mean(0), X.std(0)
+    Z = (X - offset) / np.where(np.asarray(scale) > 0, scale, 1.0)
+    if n_components is not None and Z.shape[1] > n_components:
+        Z = PCA(n_components, svd_solver="randomized", random_state=random_state).fit_transform(Z)
+    return Z
+
+
+def internal_index(X, labels, metric="silhouette", *, estimator=None, n_components=50, sample_size=2000,
+                   random_state=0):
+    """An internal clustering index of ``labels`` in the fixed space, higher is better.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The data the labels belong to.
+    labels : array-like of shape (n_samples,)
+        Cluster labels.
+    metric : {"silhouette", "calinski_harabasz", "davies_bouldin"}, default="silhouette"
+        The index; Davies-Bouldin (lower is better) is returned negated.
+    estimator : estimator or None, default=None
+        Whose input scaling defines the space (see the module docstring).
+    n_components : int or None, default=50
+        PCA width of the space; None keeps every feature.
+    sample_size : int or None, default=2000
+        Rows drawn (with ``random_state``) to compute the index on, so the
+        cost stays bounded on large data; None uses every row.
+    random_state : int, default=0
+        Seed of the PCA and of the row sample: fixed, so that candidates are
+        compared on the same rows.
+
+    Returns
+    -------
+    score : float
+        The index, or ``-inf`` when ``labels`` has a single cluster (every
+        index needs two).
+    """
+    if metric not in _INDICES:
+        raise ValueError(f"metric={metric!r}; expected one of {sorted(_INDICES)}.")
+    X, labels = _as_rows(X), np.asarray(labels)
+    rows = _sample_rows(labels.shape[0], sample_size, random_state)
+    if rows is not None:
+        X, labels = X[rows], labels[rows]
+    if len(np.unique(labels)) < 2:
+        return -np.inf
+    Z = fixed_space(X, estimator, n_components, random_state)
+    fn, sign = _INDICES[metric]
+    return sign * float(fn(Z, labels))
+
+
+def _as_rows(X):
+    """A 2-D float64 array or CSR matrix; image arrays ``(n, ...)`` are flattened."""
+    if not sp.issparse(X) and np.ndim(X) > 2:
+        X = np.asarray(X).reshape(len(X), -1)
+    return check_array(X, accept_sparse="csr", dtype=np.float64)
+
+
+def _sample_rows(n_samples, sample_size, random_state):
+    if sample_size is None or n_samples <= sample_size:
+        return None
+    return np.sort(check_random_state(random_state).choice(n_samples, sample_size, replace=False))
+
+
+class _InternalIndexScorer:
+    """A ``GridSearchCV`` scorer: ``internal_index`` of ``estimator.predict(X)``."""
+
+    def __init__(self, metric, n_components, sample_size, random_state):
+        self.metric, self.n_components = metric, n_components
+        self.sample_size, self.random_state = sample_size, random_state
+
+    def __call__(self, estimator, X, y=None):
+        rows = _sample_rows(X.shape[0], self.sample_size, self.random_state)
+        if rows is not None:  # predict on the rows scored only
+            X = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+        return internal_index(X, estimator.predict(X), self.metric, estimator=_final_step(estimator),
+                              n_components=self.n_components, sample_size=None, random_state=self.random_state)
+
+    def __repr__(self):
+        return (f"make_internal_scorer({self.metric!r}, n_components={self.n_components}, "
+                f"sample_size={self.sample_size}, random_state={self.random_state})")
+
+
+def _final_step(estimator):
+    """The last step of a pipeline (whose scaling would describe its own input, not X): None then."""
+    return None if hasattr(estimator, "steps") else estimator
+
+
+def make_internal_scorer(metric="silhouette", *, n_components=50, sample_size=2000, random_state=0):
+    """A label-free scorer for ``GridSearchCV(scoring=...)``: an internal index of ``predict(X)``.
+
+    Parameters
+    ----------
+    metric : {"silhouette", "calinski_harabasz", "davies_bouldin"}, default="silhouette"
+        See :func:`internal_index`; higher is better for all three.
+    n_components, sample_size, random_state
+        As in :func:`internal_index`; the rows are drawn before ``predict``,
+        so the cost of scoring stays bounded on large data.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y=None) -> float``; ``y`` is never read.
+
+    Examples
+    --------
+    >>> from sklearn.cluster import KMeans
+    >>> from sklearn.datasets import make_blobs
+    >>> from skgancluster.model_selection import make_internal_scorer
+    >>> X, _ = make_blobs(300, centers=3, random_state=0)
+    >>> scorer = make_internal_scorer("silhouette")
+    >>> good = scorer(KMeans(3, n_init=3, random_state=0).fit(X), X)
+    >>> bad = scorer(KMeans(8, n_init=3, random_state=0).fit(X), X)
+    >>> bool(good > bad)
+    True
+    """
+    if metric not in _INDICES:
+        raise ValueError(f"metric={metric!r}; expected one of {sorted(_INDICES)}.")
+    return _InternalIndexScorer(metric, n_components, sample_size, random_state)
+
+
+silhouette_scorer = make_internal_scorer("silhouette")
+calinski_harabasz_scorer = make_internal_scorer("calinski_harabasz")
+davies_bouldin_scorer = make_internal_scorer("davies_bouldin")
+
+
+class WholeDataSplit:
+    """One "split" whose training and test rows are both all of ``X``.
+
+    The usual idiom of unsupervised model selection: ``GridSearchCV`` fits each
+    candidate on the whole data and scores it there, with a label-free scorer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgancluster.model_selection import WholeDataSplit
+    >>> [(train.tolist(), test.tolist()) for train, test in WholeDataSplit().split(np.zeros((3, 2)))]
+    [([0, 1, 2], [0, 1, 2])]
+    """
+
+    def split(self, X, y=None, groups=None):
+        """Yield ``(all rows, all rows)`` once."""
+        rows = np.arange(_num_samples(X))
+        yield rows, rows
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """1."""
+        return 1
+
+    def __repr__(self):
+        return "WholeDataSplit()"
+
+
+def _fit_on_rows(estimator, X, rows, n_clusters, seed):
+    est = clone(estimator).set_params(n_clusters=n_clusters, random_state=seed)
+    with warnings.catch_warnings():  # a candidate K that loses clusters is part of what is measured
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(_take(X, rows))
+    return est
+
+
+def _take(X, rows):
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+class NClustersSelection:
+    """The result of :func:`select_n_clusters`.
+
+    Attributes
+    ----------
+    table : list of dict
+        One row per candidate ``n_clusters``: ``stability`` (mean adjusted Rand
+        index between the two subsample fits on their common rows, over the
+        pairs), ``stability_std``, ``n_found`` (clusters found, median over
+        the fits) and the internal indices ``silhouette``,
+        ``calinski_harabasz`` and ``davies_bouldin`` (negated) of the fits'
+        labels on all of ``X``, averaged.
+    n_clusters : int
+        The chosen number of clusters.
+    criterion : str
+        The rule that chose it (see :func:`select_n_clusters`).
+    estimator : estimator or None
+        With ``refit=True``, a clone fitted on all of ``X`` with the chosen
+        ``n_clusters``.
+    """
+
+    def __init__(self, table, n_clusters, criterion, estimator=None):
+        self.table, self.n_clusters, self.criterion, self.estimator = table, n_clusters, criterion, estimator
+
+    def __repr__(self):
+        head = f"NClustersSelection(n_clusters={self.n_clusters}, criterion={self.criterion!r})"
+        columns = ("n_clusters", "stability", "n_found", "silhouette", "calinski_harabasz", "davies_bouldin")
+        lines = ["  " + " ".join(f"{c:>17}" for c in columns)]
+        for row in self.table:
+            lines.append("  " + " ".join(f"{row[c]:>17.3f}" if isinstance(row[c], float) else f"{row[c]:>17}"
+                                         for c in columns))
+        return "\n".join([head, *lines])
+
+    def plot(self, ax=None):
+        """Stability and silhouette against ``n_clusters``, the choice marked; returns the axes.
+
+        Needs matplotlib (``pip install matplotlib``).
+        """
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as exc:
+            raise ImportError("NClustersSelection.plot needs matplotlib: pip install matplotlib") from exc
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.2))
+        ks = [row["n_clusters"] for row in self.table]
+        ax.plot(ks, [row["stability"] for row in self.table], "o-", label="stability (ARI of subsample fits)")
+        ax.plot(ks, [row["silhouette"] for row in self.table], "s--", label="silhouette (fixed space)")
+        ax.axvline(self.n_clusters, color="grey", linestyle=":", label=f"chosen: {self.n_clusters}")
+        ax.set_xlabel("n_clusters")
+        ax.set_xticks(ks)
+        ax.legend(fontsize="small")
+        return ax
+
+
+def select_n_clusters(estimator, X, candidates, *, criterion="stability", subsample=0.8, n_pairs=1, refit=False,
+                      random_state=None, n_jobs=None, verbose=0):
+    """Fit each candidate number of clusters and choose one, without labels.
+
+    For each ``K`` in ``candidates`` and each of ``n_pairs`` pairs, two clones
+    of ``estimator`` with ``n_clusters=K`` (and seeds drawn from
+    ``random_state``) are fitted on two random subsamples of ``X`` holding
+    ``subsample`` of its rows each. Their *stability* is the adjusted Rand
+    index of their ``predict`` on the rows both were trained on: a number of
+    clusters that matches the data is found again from other rows and another
+    seed, while too many clusters split groups differently each time. The
+    internal indices of :func:`internal_index` on all of ``X`` are computed
+    for every fit too.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A clusterer with ``n_clusters`` and ``random_state`` parameters, e.g.
+        ``IMSATClustering()``; it is cloned, never fitted itself.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The data.
+    candidates : iterable of int
+        The numbers of clusters to try (each >= 2).
+    criterion : {"stability", "silhouette", "calinski_harabasz", "davies_bouldin"}, default="stability"
+        The column of the table whose maximum chooses ``K``; ties go to
+        the larger ``K`` (a well-separated K is often as stable as every
+        smaller one). Stability can prefer a smaller ``K`` when groups of
+        clusters lie far apart (two groups are split the same way every
+        time): read the table, not only the choice.
+    subsample : float, default=0.8
+        Fraction of the rows in each subsample.
+    n_pairs : int, default=1
+        Subsample pairs per candidate (2 fits each).
+    refit : bool, default=False
+        Also fit a clone with the chosen ``K`` on all of ``X``.
+    random_state : int, RandomState instance or None, default=None
+        Draws the subsamples and the fits' seeds.
+    n_jobs : int or None, default=None
+        Fits run in parallel through joblib (a joblib backend such as Dask
+        or Ray spreads them over machines); None is one at a time.
+    verbose : int, default=0
+        joblib's verbosity.
+
+    Returns
+    -------
+    selection : NClustersSelection
+        The table, the chosen ``n_clusters`` and a ``plot()`` method.
+
+    Examples
+    --------
+    >>> from sklearn.cluster import KMeans
+    >>> from sklearn.datasets import make_blobs
+    >>> from skgancluster.model_selection import select_n_clusters
+    >>> X, _ = make_blobs(400, n_features=6, centers=4, random_state=3)
+    >>> select_n_clusters(KMeans(n_init=3), X, [2, 3, 4, 5, 6], random_state=0).n_clusters
+    4
+    """
+    candidates = [int(k) for k in candidates]
+    if not candidates or min(candidates) < 2:
+        raise ValueError(f"candidates={candidates}: give at least one number of clusters, each >= 2.")
+    columns = ("stability", "silhouette", "calinski_harabasz", "davies_bouldin")
+    if criterion not in columns:
+        raise ValueError(f"criterion={criterion!r}; expected one of {list(columns)}.")
+    if not 0 < subsample <= 1:
+        raise ValueError(f"subsample={subsample} should be in (0, 1].")
+    n_samples = _num_samples(X)
+    rng = check_random_state(random_state)
+    size = max(2, int(round(subsample * n_samples)))
+    jobs = []
+    for k in candidates:
+        for _ in range(n_pairs):
+            pair = [np.sort(rng.choice(n_samples, size, replace=False)) for _ in range(2)]
+            jobs.extend((k, rows, int(rng.randint(2**31 - 1))) for rows in pair)
+    fitted = Parallel(n_jobs=n_jobs, verbose=verbose)(
+        delayed(_fit_on_rows)(estimator, X, rows, k, seed) for k, rows, seed in jobs)
+    table = []
+    for k in candidates:
+        runs = [(est, rows) for (kk, rows, _), est in zip(jobs, fitted) if kk == k]
+        stability, found, indices = [], [], {name: [] for name in _INDICES}
+        for (a, rows_a), (b, rows_b) in zip(runs[::2], runs[1::2]):
+            common = _take(X, np.intersect1d(rows_a, rows_b))
+            stability.append(adjusted_rand_score(a.predict(common), b.predict(common)))
+        for est, _ in runs:
+            labels = est.predict(X)
+            found.append(len(np.unique(labels)))
+            for name in _INDICES:
+                indices[name].append(internal_index(X, labels, name, estimator=_final_step(est),
+                                                    random_state=0))
+        table.append({"n_clusters": k, "stability": float(np.mean(stability)),
+                      "stability_std": float(np.std(stability)), "n_found": int(np.median(found)),
+                      **{name: float(np.mean(values)) for name, values in indices.items()}})
+    scores = np.array([row[criterion] for row in table])
+    best = max(i for i in range(len(table)) if scores[i] == scores.max())
+    chosen = table[best]["n_clusters"]
+    final = clone(estimator).set_params(n_clusters=chosen).fit(X) if refit else None
+    return NClustersSelection(table, chosen, criterion, final)

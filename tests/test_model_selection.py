@@ -1,0 +1,153 @@
+"""Choosing without labels: n_init, score, the scorers, the splitter and select_n_clusters."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.cluster import KMeans
+from sklearn.datasets import make_blobs
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skgancluster import IMSATClustering
+from skgancluster.metrics import cluster_accuracy
+from skgancluster.model_selection import (NClustersSelection, WholeDataSplit, calinski_harabasz_scorer,
+                                          davies_bouldin_scorer, internal_index, make_internal_scorer,
+                                          select_n_clusters, silhouette_scorer)
+
+from conftest import make_fast
+
+
+@pytest.fixture(scope="module")
+def four_blobs():
+    return make_blobs(400, n_features=6, centers=4, cluster_std=1.0, random_state=3)
+
+
+def test_n_init_keeps_the_best_scoring_run(estimator_class, blobs):
+    X, _ = blobs
+    est = make_fast(estimator_class, n_init=2, max_iter=2, n_clusters=3).fit(X)
+    assert est.init_scores_.shape == (2,) and est.init_seeds_.shape == (2,)
+    assert est.best_init_ == int(np.argmax(est.init_scores_))
+    assert est.score(X) == pytest.approx(est.init_scores_[est.best_init_])
+    # the kept run is the single fit with its seed: same labels
+    single = clone(est).set_params(n_init=1, random_state=int(est.init_seeds_[est.best_init_])).fit(X)
+    np.testing.assert_array_equal(single.labels_, est.labels_)
+    assert not hasattr(single, "init_scores_")
+    assert est.get_params()["n_init"] == 2 and est.get_params()["random_state"] == 0
+
+
+def test_n_init_keeps_a_better_run_on_blobs(four_blobs):
+    """Short fits whose accuracy varies from seed to seed: the kept run is among the better ones."""
+    X, y = four_blobs
+    gains = []
+    for seed in range(4):
+        est = IMSATClustering(4, hidden_units=(32,), batch_size=50, max_iter=2, n_init=4, random_state=seed).fit(X)
+        accuracies = [cluster_accuracy(y, clone(est).set_params(n_init=1, random_state=int(s)).fit(X).labels_)
+                      for s in est.init_seeds_]
+        assert len(set(np.round(accuracies, 2))) > 1  # the runs differ
+        kept = cluster_accuracy(y, est.labels_)
+        assert kept in accuracies and kept >= np.median(accuracies)
+        gains.append(kept - np.mean(accuracies))
+    assert np.mean(gains) > 0.03
+
+
+def _imsat(n_clusters=None):
+    return IMSATClustering(n_clusters or 8, hidden_units=(32,), batch_size=50, max_iter=20, random_state=0)
+
+
+def test_score_is_higher_for_a_clustering_that_matches_the_data(four_blobs):
+    X, _ = four_blobs
+    good, poor = _imsat(4).fit(X), _imsat(2).fit(X)
+    assert good.score(X) > poor.score(X)
+
+
+@pytest.mark.parametrize("scorer", [silhouette_scorer, calinski_harabasz_scorer, davies_bouldin_scorer],
+                         ids=["silhouette", "calinski_harabasz", "davies_bouldin"])
+def test_each_scorer_ranks_the_true_partition_above_a_bad_one(scorer, four_blobs):
+    X, y = four_blobs
+
+    class Fixed:  # a "fitted clusterer" whose predict is given; scorers only call predict
+        def __init__(self, labels):
+            self.labels = labels
+
+        def predict(self, X_):
+            assert X_.shape[0] == X.shape[0]
+            return self.labels
+
+    rng = np.random.RandomState(0)
+    shuffled = rng.permutation(y)
+    merged = np.where(y == 1, 0, y)
+    assert scorer(Fixed(y), X) > scorer(Fixed(merged), X) > scorer(Fixed(shuffled), X)
+
+
+def test_scorers_never_read_labels(four_blobs):
+    X, y = four_blobs
+    est = KMeans(4, n_init=3, random_state=0).fit(X)
+    assert silhouette_scorer(est, X, y) == silhouette_scorer(est, X, None) == silhouette_scorer(est, X, y[::-1])
+
+
+def test_internal_index_subsamples_and_handles_one_cluster(four_blobs):
+    X, y = four_blobs
+    assert internal_index(X, np.zeros(len(X), int)) == -np.inf
+    small = internal_index(X, y, sample_size=100)
+    assert np.isfinite(small) and small != internal_index(X, y, sample_size=None)
+    with pytest.raises(ValueError, match="metric"):
+        make_internal_scorer("inertia")
+
+
+def test_grid_search_with_our_scorer_and_splitter_in_parallel(four_blobs):
+    X, _ = four_blobs
+    search = GridSearchCV(_imsat(), {"n_clusters": [2, 4, 6]}, scoring=silhouette_scorer, cv=WholeDataSplit(), n_jobs=2)
+    search.fit(X)
+    assert search.best_params_ == {"n_clusters": 4}
+    assert search.best_estimator_.labels_.shape == (len(X),)
+    assert search.best_estimator_.predict(X[:5]).shape == (5,)
+
+
+def test_grid_search_without_scoring_uses_score(four_blobs):
+    X, _ = four_blobs
+    search = GridSearchCV(_imsat(), {"n_clusters": [2, 4]}, cv=WholeDataSplit()).fit(X)
+    assert search.best_params_ == {"n_clusters": 4}
+
+
+def test_scorer_on_a_pipeline(four_blobs):
+    X, _ = four_blobs
+    pipe = make_pipeline(StandardScaler(), KMeans(4, n_init=3, random_state=0)).fit(X)
+    assert np.isfinite(silhouette_scorer(pipe, X))
+
+
+def test_whole_data_split():
+    X = np.zeros((5, 2))
+    (train, test), = WholeDataSplit().split(X)
+    np.testing.assert_array_equal(train, np.arange(5))
+    np.testing.assert_array_equal(test, np.arange(5))
+    assert WholeDataSplit().get_n_splits(X) == 1
+
+
+def test_select_n_clusters_table_and_errors(four_blobs):
+    X, _ = four_blobs
+    result = select_n_clusters(KMeans(n_init=3), X, [2, 3, 4, 5, 6], n_pairs=2, refit=True, random_state=0,
+                               n_jobs=2)
+    assert isinstance(result, NClustersSelection)
+    assert [row["n_clusters"] for row in result.table] == [2, 3, 4, 5, 6]
+    assert result.n_clusters == 4
+    assert result.estimator.n_clusters == 4 and result.estimator.labels_.shape == (len(X),)
+    assert "n_clusters=4" in repr(result)
+    with pytest.raises(ValueError, match="candidates"):
+        select_n_clusters(KMeans(), X, [1, 2])
+    with pytest.raises(ValueError, match="criterion"):
+        select_n_clusters(KMeans(), X, [2, 3], criterion="inertia")
+
+
+def test_select_n_clusters_plot(four_blobs):
+    X, _ = four_blobs
+    result = select_n_clusters(KMeans(n_init=2), X, [3, 4, 5], random_state=0)
+    try:
+        import matplotlib
+    except ImportError:
+        with pytest.raises(ImportError, match="matplotlib"):
+            result.plot()
+        return
+    matplotlib.use("Agg")
+    ax = result.plot()
+    assert len(ax.lines) == 3
