@@ -8,11 +8,12 @@ Usage (from the repository root)::
 Each seed fits the estimator at its defaults (plus ``--params``) on a data set
 of ``benchmarks/quality.py`` and computes, without the labels:
 
-- ``silhouette``, ``calinski_harabasz``, ``davies_bouldin`` (negated): the
-  internal indices of ``skgancluster.model_selection.internal_index``, in the
-  fixed space (the input as the estimator scales it, PCA to 50 components);
-- ``neighbour_agreement``: the mean fraction of a row's 10 nearest neighbours
-  in the fixed space that share its label (2,000 rows drawn with seed 0);
+- ``neighbour_agreement`` (how often a row's 10 nearest neighbours share its
+  label, corrected for chance), ``silhouette``, their sum
+  ``neighbours_and_silhouette`` (the estimators' ``score``),
+  ``calinski_harabasz`` and ``davies_bouldin`` (negated): the internal indices
+  of ``skgancluster.model_selection.internal_index``, in the fixed space (the
+  input as the estimator scales it, PCA to 50 components, 2,000 rows at most);
 - ``soft_mi``: ``H(mean p) - mean H(p)`` of ``predict_proba`` on the data, the
   information the soft assignments carry (IMSAT's objective without VAT);
 - ``perturbation_agreement``: the fraction of rows whose label survives the
@@ -37,7 +38,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from scipy.stats import spearmanr
-from sklearn.neighbors import NearestNeighbors
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from quality import DATASETS, RESULTS, _commit, _tuples, sample_agreement, scores  # noqa: E402
@@ -45,9 +45,9 @@ from quality import DATASETS, RESULTS, _commit, _tuples, sample_agreement, score
 from skgancluster import all_estimators  # noqa: E402
 from skgancluster._real_data import REAL_PERTURBATION_WITH_SLANT, perturb_real  # noqa: E402
 from skgancluster.losses import entropy  # noqa: E402
-from skgancluster.model_selection import fixed_space, internal_index  # noqa: E402
+from skgancluster.model_selection import internal_index  # noqa: E402
 
-INDICES = ("silhouette", "calinski_harabasz", "davies_bouldin")
+INDICES = ("neighbours_and_silhouette", "neighbour_agreement", "silhouette", "calinski_harabasz", "davies_bouldin")
 
 
 def soft_mi(est, X):
@@ -69,18 +69,9 @@ def perturbation_agreement(est, X, draws=3, seed=0):
     return float(np.mean(agree))
 
 
-def neighbour_agreement(est, X, labels, n_neighbors=10, sample_size=2000):
-    """Mean fraction of a row's nearest neighbours (fixed space) that share its label."""
-    Z = fixed_space(X, est)
-    rows = np.random.RandomState(0).permutation(len(Z))[:sample_size]
-    _, index = NearestNeighbors(n_neighbors=n_neighbors + 1).fit(Z).kneighbors(Z[rows])
-    return float((labels[index[:, 1:]] == labels[rows, None]).mean())
-
-
 def criteria(est, X):
     labels = est.labels_
     out = {name: internal_index(X, labels, name, estimator=est) for name in INDICES}
-    out["neighbour_agreement"] = neighbour_agreement(est, X, labels)
     if hasattr(est, "predict_proba"):
         out["soft_mi"] = soft_mi(est, X)
     out["perturbation_agreement"] = perturbation_agreement(est, X)

@@ -300,6 +300,8 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
     def _fit_best_of_n_init(self, X):
         """Train ``n_init`` times from seeds drawn from ``random_state``; keep the run that scores best.
 
+        Runs that found all ``n_clusters`` clusters come first.
+
         The runs are fresh single fits of a clone; the kept run's fitted
         attributes become this estimator's. On ``KeyboardInterrupt`` the best
         completed run is kept (or the interrupted run's last epoch, when none
@@ -328,7 +330,9 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         return self
 
     def _adopt_run(self, runs, scores, seeds):
-        best = int(np.argmax(scores)) if scores else len(runs) - 1
+        # A run that lost clusters failed by its own measure (fit warned): kept only if every run did.
+        complete = [len(np.unique(run.labels_)) == self.n_clusters for run in runs[:len(scores)]]
+        best = max(range(len(scores)), key=lambda i: (complete[i], scores[i])) if scores else len(runs) - 1
         params = self.get_params(deep=False)
         self._forget_fit()
         self.__dict__.update({k: v for k, v in vars(runs[best]).items() if k not in params})
@@ -374,10 +378,15 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
     def score(self, X, y=None):
         """A label-free quality of the clustering of ``X``: higher is better.
 
-        The criterion ``n_init`` selects by, so that ``GridSearchCV`` without
-        ``scoring`` compares candidates as it does for ``KMeans``:
-        :func:`skgancluster.model_selection.internal_index` (silhouette in a
-        space that does not depend on the model).
+        The criterion ``n_init`` selects by, and what ``GridSearchCV``
+        without ``scoring`` maximises (as ``KMeans.score`` lets it): how
+        often a row's 10 nearest neighbours share its cluster, corrected for
+        chance, plus the silhouette
+        (:func:`skgancluster.model_selection.neighbours_and_silhouette_score`),
+        in a space that does not depend on the model (the input as the
+        model scales it, PCA to 50 components; 2,000 rows at most). It
+        compares fits with the same ``n_clusters``; choose the number of
+        clusters with :func:`skgancluster.model_selection.select_n_clusters`.
 
         Parameters
         ----------
@@ -392,7 +401,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         """
         from .model_selection import internal_index
 
-        return internal_index(X, self.predict(X), "silhouette", estimator=self)
+        return internal_index(X, self.predict(X), "neighbours_and_silhouette", estimator=self)
 
     # ------------------------------------------------------- training helpers
     def _adam(self, params, betas):

@@ -78,7 +78,8 @@ n_jobs : int or None, default=None
 n_init : int, default=1
     Number of trainings from different seeds (drawn from
     ``random_state``); ``fit`` keeps the one with the highest ``score``
-    on the training data, a label-free criterion (see ``score``). A fit
+    on the training data, a label-free criterion (see ``score``), among
+    the runs that found ``n_clusters`` clusters if any did. A fit
     takes about ``n_init`` times as long. A ``warm_start`` fit continues
     the kept run only.""",
     "real_weight": """

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 __all__ = ["load_mnist_5k", "make_artifact_mnist", "make_clustergan_synthetic", "make_imbalanced",
-           "make_imbalanced_mnist", "make_precise_blobs"]
+           "make_imbalanced_mnist", "make_precise_blobs", "make_single_cell"]
 
 
 def load_mnist_5k(return_X_y=True):
@@ -279,3 +279,86 @@ def make_imbalanced_mnist(reduced=(0,), fraction=0.1, random_state=None):
         raise ValueError(f"fraction has {len(fractions)} values for {len(reduced)} reduced digits.")
     X, y = load_mnist_5k()
     return make_imbalanced(X, y, dict(zip(reduced, fractions.tolist())), random_state=random_state)
+
+
+def make_single_cell(n_samples=1000, n_genes=500, n_types=8, imbalance=10.0, n_markers=20, fold_change=(1.3, 3.0),
+                     depth=1500.0, log_normalise=True, random_state=None):
+    """Simulated single-cell RNA counts: cell types of unequal size, negative-binomial noise.
+
+    Each gene has a base expression level drawn from a log-normal (most genes
+    low, a few high, as in real data). Each cell type raises ``n_markers``
+    genes of its own by a factor drawn in ``fold_change``, and lowers as many
+    by such factors. Cells get a library size (sequencing depth) from a
+    log-normal around ``depth``, and counts are drawn from a negative
+    binomial (a gamma-Poisson mixture, dispersion 0.2) around ``library size
+    * level``: the over-dispersed
+    counts single-cell data have. Type sizes follow a geometric series from
+    the largest to the smallest type, ``imbalance`` times smaller.
+
+    With ``log_normalise`` (default) each cell is scaled to 10,000 counts and
+    ``log1p`` is taken, as single-cell users preprocess before clustering.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of cells.
+    n_genes : int, default=500
+        Number of genes (features).
+    n_types : int, default=8
+        Number of cell types (clusters).
+    imbalance : float, default=10
+        Size of the largest type over the smallest.
+    n_markers : int, default=20
+        Genes raised (and genes lowered) per type.
+    fold_change : (float, float), default=(1.3, 3)
+        Range of the markers' factors: smaller factors make types harder to
+        tell apart.
+    depth : float, default=1500
+        Median counts per cell.
+    log_normalise : bool, default=True
+        Return ``log1p`` of counts per 10,000; otherwise the raw counts.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_genes), float32
+        Log-normalised expression (or counts).
+    y : ndarray of shape (n_samples,), int64
+        Cell type, 0 for the largest.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skgancluster.datasets import make_single_cell
+    >>> X, y = make_single_cell(n_samples=300, n_genes=100, n_types=3, n_markers=10, random_state=0)
+    >>> X.shape, np.bincount(y).tolist()
+    ((300, 100), [213, 66, 21])
+    """
+    rng = check_random_state(random_state)
+    if n_types < 1 or n_samples < n_types:
+        raise ValueError(f"n_types={n_types} should be between 1 and n_samples={n_samples}.")
+    if 2 * n_markers * n_types > n_genes:
+        raise ValueError(f"n_genes={n_genes} is too few for {n_types} types with 2 * {n_markers} marker genes each.")
+    weights = imbalance ** (-np.arange(n_types) / max(n_types - 1, 1))
+    sizes = np.floor(weights / weights.sum() * n_samples).astype(int)
+    sizes[0] += n_samples - sizes.sum()
+    y = np.repeat(np.arange(n_types), sizes)
+    base = rng.lognormal(mean=-1.0, sigma=1.5, size=n_genes)
+    base /= base.sum()
+    levels = np.tile(base, (n_types, 1))
+    genes = rng.permutation(n_genes)
+    for t in range(n_types):
+        up = genes[2 * t * n_markers:(2 * t + 1) * n_markers]
+        down = genes[(2 * t + 1) * n_markers:(2 * t + 2) * n_markers]
+        levels[t, up] *= rng.uniform(*fold_change, n_markers)
+        levels[t, down] /= rng.uniform(*fold_change, n_markers)
+    library = rng.lognormal(mean=np.log(depth), sigma=0.4, size=n_samples)
+    mean = library[:, None] * levels[y]
+    dispersion = 0.2
+    counts = rng.poisson(rng.gamma(1 / dispersion, mean * dispersion)).astype(np.float64)
+    order = rng.permutation(n_samples)
+    counts, y = counts[order], y[order]
+    if log_normalise:
+        counts = np.log1p(counts / np.maximum(counts.sum(1, keepdims=True), 1) * 1e4)
+    return counts.astype(np.float32), y.astype(np.int64)

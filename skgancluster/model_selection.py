@@ -1,13 +1,21 @@
 """Choosing without labels: unsupervised scorers, a whole-data splitter, and the number of clusters.
 
-A clustering is judged here by internal indices (silhouette,
-Calinski-Harabasz, Davies-Bouldin) computed in a space that does not depend
-on the model being judged: the input, scaled as the estimator scales it
+A clustering is judged here by internal indices (neighbour agreement,
+silhouette, Calinski-Harabasz, Davies-Bouldin) computed in a space that does
+not depend on the model being judged: the input, scaled as the estimator scales it
 (min-max for images, per-feature standardisation for flat rows), projected by
 PCA to at most 50 components fitted on the data with a fixed seed. The
 learned embedding (``transform``) is not used: each candidate has its own,
 and a model that squeezes its embedding into tight blobs would score well
 whatever it clusters.
+
+The estimators' ``score`` and ``n_init`` use the neighbour agreement plus the
+silhouette ("neighbours_and_silhouette"): of the candidates measured, the
+neighbour agreement ranked fits of real data by their accuracy best, and the
+silhouette adds what a local index cannot see, two distant groups merged
+(``doc/benchmarks.md``, "Choosing without labels"). Compare with it runs of
+one ``n_clusters``, and choose the number of clusters with
+:func:`select_n_clusters`.
 """
 
 import warnings
@@ -19,14 +27,48 @@ from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples, check_array
 
-__all__ = ["internal_index", "make_internal_scorer", "silhouette_scorer", "calinski_harabasz_scorer",
-           "davies_bouldin_scorer", "WholeDataSplit", "select_n_clusters", "NClustersSelection"]
+__all__ = ["internal_index", "neighbour_agreement_score", "neighbours_and_silhouette_score", "make_internal_scorer",
+           "neighbour_agreement_scorer", "silhouette_scorer", "calinski_harabasz_scorer", "davies_bouldin_scorer",
+           "WholeDataSplit", "select_n_clusters", "NClustersSelection"]
+
+
+def neighbour_agreement_score(Z, labels, n_neighbors=10):
+    """How often a row's nearest neighbours share its label, corrected for chance.
+
+    The fraction ``a`` of each row's ``n_neighbors`` nearest neighbours (in
+    ``Z``) that have its label, against the fraction ``e = sum_k p_k^2``
+    expected if labels were drawn at random with the found cluster sizes
+    ``p_k``: ``(a - e) / (1 - e)``, 1 when neighbours always agree, 0 at
+    chance. The correction keeps a run that merges two clusters from
+    scoring higher only because its clusters are bigger.
+    """
+    labels = np.asarray(labels)
+    n_neighbors = min(n_neighbors, len(labels) - 1)
+    _, index = NearestNeighbors(n_neighbors=n_neighbors + 1).fit(Z).kneighbors(Z)
+    observed = (labels[index[:, 1:]] == labels[:, None]).mean()
+    sizes = np.unique(labels, return_counts=True)[1] / len(labels)
+    expected = float((sizes ** 2).sum())
+    return float((observed - expected) / (1 - expected))
+
+
+def neighbours_and_silhouette_score(Z, labels):
+    """:func:`neighbour_agreement_score` plus the silhouette: a local and a global index.
+
+    The neighbour agreement ranks fits of real data (digits) by accuracy
+    best, but it does not see two distant groups merged; the silhouette does.
+    Both lie in [-1, 1].
+    """
+    return neighbour_agreement_score(Z, labels) + float(silhouette_score(Z, labels))
+
 
 _INDICES = {
     # name -> (function, sign that makes higher better)
+    "neighbours_and_silhouette": (neighbours_and_silhouette_score, 1.0),
+    "neighbour_agreement": (neighbour_agreement_score, 1.0),
     "silhouette": (silhouette_score, 1.0),
     "calinski_harabasz": (calinski_harabasz_score, 1.0),
     "davies_bouldin": (davies_bouldin_score, -1.0),
@@ -62,8 +104,11 @@ def internal_index(X, labels, metric="silhouette", *, estimator=None, n_componen
         The data the labels belong to.
     labels : array-like of shape (n_samples,)
         Cluster labels.
-    metric : {"silhouette", "calinski_harabasz", "davies_bouldin"}, default="silhouette"
-        The index; Davies-Bouldin (lower is better) is returned negated.
+    metric : {"neighbours_and_silhouette", "neighbour_agreement", "silhouette", "calinski_harabasz", \
+            "davies_bouldin"}, default="silhouette"
+        The index (see :func:`neighbour_agreement_score` and
+        :func:`neighbours_and_silhouette_score`, the estimators' ``score``);
+        Davies-Bouldin (lower is better) is returned negated.
     estimator : estimator or None, default=None
         Whose input scaling defines the space (see the module docstring).
     n_components : int or None, default=50
@@ -136,8 +181,9 @@ def make_internal_scorer(metric="silhouette", *, n_components=50, sample_size=20
 
     Parameters
     ----------
-    metric : {"silhouette", "calinski_harabasz", "davies_bouldin"}, default="silhouette"
-        See :func:`internal_index`; higher is better for all three.
+    metric : {"neighbours_and_silhouette", "neighbour_agreement", "silhouette", "calinski_harabasz", \
+            "davies_bouldin"}, default="silhouette"
+        See :func:`internal_index`; higher is better for all.
     n_components, sample_size, random_state
         As in :func:`internal_index`; the rows are drawn before ``predict``,
         so the cost of scoring stays bounded on large data.
@@ -164,6 +210,7 @@ def make_internal_scorer(metric="silhouette", *, n_components=50, sample_size=20
     return _InternalIndexScorer(metric, n_components, sample_size, random_state)
 
 
+neighbour_agreement_scorer = make_internal_scorer("neighbour_agreement")
 silhouette_scorer = make_internal_scorer("silhouette")
 calinski_harabasz_scorer = make_internal_scorer("calinski_harabasz")
 davies_bouldin_scorer = make_internal_scorer("davies_bouldin")
@@ -194,6 +241,10 @@ class WholeDataSplit:
 
     def __repr__(self):
         return "WholeDataSplit()"
+
+
+# The indices select_n_clusters reports: the neighbour agreement is left out, as it rises when clusters merge.
+_K_INDICES = ("silhouette", "calinski_harabasz", "davies_bouldin")
 
 
 def _fit_on_rows(estimator, X, rows, n_clusters, seed):
@@ -322,7 +373,7 @@ def select_n_clusters(estimator, X, candidates, *, criterion="stability", subsam
     candidates = [int(k) for k in candidates]
     if not candidates or min(candidates) < 2:
         raise ValueError(f"candidates={candidates}: give at least one number of clusters, each >= 2.")
-    columns = ("stability", "silhouette", "calinski_harabasz", "davies_bouldin")
+    columns = ("stability", *_K_INDICES)
     if criterion not in columns:
         raise ValueError(f"criterion={criterion!r}; expected one of {list(columns)}.")
     if not 0 < subsample <= 1:
@@ -337,19 +388,20 @@ def select_n_clusters(estimator, X, candidates, *, criterion="stability", subsam
             jobs.extend((k, rows, int(rng.randint(2**31 - 1))) for rows in pair)
     fitted = Parallel(n_jobs=n_jobs, verbose=verbose)(
         delayed(_fit_on_rows)(estimator, X, rows, k, seed) for k, rows, seed in jobs)
+    # One space for every candidate: the scaling the first fit learned (the fits learn it from their subsamples).
+    reference = _final_step(fitted[0])
     table = []
     for k in candidates:
         runs = [(est, rows) for (kk, rows, _), est in zip(jobs, fitted) if kk == k]
-        stability, found, indices = [], [], {name: [] for name in _INDICES}
+        stability, found, indices = [], [], {name: [] for name in _K_INDICES}
         for (a, rows_a), (b, rows_b) in zip(runs[::2], runs[1::2]):
             common = _take(X, np.intersect1d(rows_a, rows_b))
             stability.append(adjusted_rand_score(a.predict(common), b.predict(common)))
         for est, _ in runs:
             labels = est.predict(X)
             found.append(len(np.unique(labels)))
-            for name in _INDICES:
-                indices[name].append(internal_index(X, labels, name, estimator=_final_step(est),
-                                                    random_state=0))
+            for name in _K_INDICES:
+                indices[name].append(internal_index(X, labels, name, estimator=reference))
         table.append({"n_clusters": k, "stability": float(np.mean(stability)),
                       "stability_std": float(np.std(stability)), "n_found": int(np.median(found)),
                       **{name: float(np.mean(values)) for name, values in indices.items()}})

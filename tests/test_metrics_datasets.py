@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from skgancluster.datasets import make_clustergan_synthetic
+from skgancluster.datasets import make_clustergan_synthetic, make_single_cell
 from skgancluster.metrics import cluster_accuracy, purity_score
 
 
@@ -34,3 +34,21 @@ def test_synthetic_set_matches_the_paper_description():
     X2, y2 = make_clustergan_synthetic(random_state=0)
     np.testing.assert_array_equal(X, X2)
     np.testing.assert_array_equal(y, y2)
+
+
+def test_single_cell_set_has_unequal_types_that_pca_kmeans_finds_in_part():
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import PCA
+
+    X, y = make_single_cell(random_state=0)
+    sizes = np.bincount(y)
+    assert X.shape == (1000, 500) and X.dtype == np.float32 and len(sizes) == 8
+    assert sizes[0] / sizes[-1] == pytest.approx(10, rel=0.1) and np.all(np.diff(sizes) <= 0)
+    assert X.min() >= 0 and np.isclose(np.expm1(X).sum(1), 1e4, rtol=1e-3).all()  # log1p of counts per 10,000
+    np.testing.assert_array_equal(make_single_cell(random_state=0)[0], X)
+    counts, _ = make_single_cell(log_normalise=False, random_state=0)
+    assert np.array_equal(counts, np.round(counts)) and counts.var(0).mean() > counts.mean(0).mean()  # over-dispersed
+    labels = KMeans(8, n_init=10, random_state=0).fit_predict(PCA(50, random_state=0).fit_transform(X))
+    assert 0.45 < cluster_accuracy(y, labels) < 0.95  # structure that is there, but not trivial
+    with pytest.raises(ValueError, match="too few"):
+        make_single_cell(n_genes=50)
