@@ -27,6 +27,7 @@ from skorch.history import History
 from ._config import config_context, get_config
 from ._docs import fill_doc
 from ._persistence import PersistenceMixin
+from .model_selection import internal_index
 from ._training import BatchSource, as_tensor_readonly, run_training, torch_threads
 from ._validation import (check_channel_order, check_image_shape, learn_scaling, positive_int_sequence, resolve_device,
                           validate_input)
@@ -300,9 +301,8 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
     def _fit_best_of_n_init(self, X):
         """Train ``n_init`` times from seeds drawn from ``random_state``; keep the run that scores best.
 
-        Runs that found all ``n_clusters`` clusters come first.
-
-        The runs are fresh single fits of a clone; the kept run's fitted
+        The runs are fresh single fits of a clone; runs that found all
+        ``n_clusters`` clusters come first, and the kept run's fitted
         attributes become this estimator's. On ``KeyboardInterrupt`` the best
         completed run is kept (or the interrupted run's last epoch, when none
         completed), then ``on_interrupt`` decides as for a single fit.
@@ -319,9 +319,9 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         except KeyboardInterrupt:
             if not scores and not hasattr(runs[-1], "labels_"):
                 raise
-            warnings.warn(f"Interrupted during run {len(runs)} of n_init={self.n_init}; keeping the best of the "
-                          f"{len(scores)} completed runs" + (" (none completed: the interrupted one)." if not scores
-                                                              else "."), stacklevel=3)
+            kept = f"the best of the {len(scores)} completed runs" if scores else "its last completed epoch"
+            warnings.warn(f"Interrupted during run {len(runs)} of n_init={self.n_init}; keeping {kept}.",
+                          stacklevel=3)
             self._adopt_run(runs, scores, seeds)
             if get_config()["on_interrupt"] == "raise":
                 raise
@@ -399,8 +399,6 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         score : float
             Higher is better; ``-inf`` when ``X`` falls in a single cluster.
         """
-        from .model_selection import internal_index
-
         return internal_index(X, self.predict(X), "neighbours_and_silhouette", estimator=self)
 
     # ------------------------------------------------------- training helpers

@@ -9,7 +9,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skgancluster import IMSATClustering
+from skgancluster import IMSATClustering, config_context
 from skgancluster.metrics import cluster_accuracy
 from skgancluster.model_selection import (NClustersSelection, WholeDataSplit, calinski_harabasz_scorer,
                                           davies_bouldin_scorer, internal_index, make_internal_scorer,
@@ -158,3 +158,27 @@ def test_select_n_clusters_plot(four_blobs):
     matplotlib.use("Agg")
     ax = result.plot()
     assert len(ax.lines) == 3
+
+
+@pytest.mark.parametrize("on_interrupt", ["raise", "return"])
+def test_interrupt_during_n_init_keeps_the_best_completed_run(monkeypatch, blobs, on_interrupt):
+    X, _ = blobs
+    est = make_fast(IMSATClustering, max_iter=2, batch_size=20, n_init=3)  # 3 steps an epoch, 6 a run
+    original, calls = IMSATClustering._train_step, []
+
+    def step(self, x_real, ctx):
+        calls.append(ctx.step)
+        if len(calls) == 15:  # in the second epoch of the third run
+            raise KeyboardInterrupt
+        return original(self, x_real, ctx)
+
+    monkeypatch.setattr(IMSATClustering, "_train_step", step)
+    with config_context(on_interrupt=on_interrupt), \
+            pytest.warns(UserWarning, match="Interrupted during run 3 of n_init=3; keeping the best of the 2"):
+        if on_interrupt == "raise":
+            with pytest.raises(KeyboardInterrupt):
+                est.fit(X)
+        else:
+            assert est.fit(X) is est
+    assert est.init_scores_.shape == (2,) and est.best_init_ in (0, 1)
+    assert est.n_iter_ == 2 and est.predict(X).shape == (len(X),)
