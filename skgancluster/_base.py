@@ -381,8 +381,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         The criterion ``n_init`` selects by, and what ``GridSearchCV``
         without ``scoring`` maximises (as ``KMeans.score`` lets it): how
         often a row's 10 nearest neighbours share its cluster, corrected for
-        chance, plus the silhouette
-        (:func:`skgancluster.model_selection.neighbours_and_silhouette_score`),
+        chance (:func:`skgancluster.model_selection.neighbour_agreement_score`),
         in a space that does not depend on the model (the input as the
         model scales it, PCA to 50 components; 2,000 rows at most). It
         compares fits with the same ``n_clusters``; choose the number of
@@ -399,7 +398,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         score : float
             Higher is better; ``-inf`` when ``X`` falls in a single cluster.
         """
-        return internal_index(X, self.predict(X), "neighbours_and_silhouette", estimator=self)
+        return internal_index(X, self.predict(X), "neighbour_agreement", estimator=self)
 
     # ------------------------------------------------------- training helpers
     def _adam(self, params, betas):

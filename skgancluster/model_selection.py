@@ -9,13 +9,13 @@ learned embedding (``transform``) is not used: each candidate has its own,
 and a model that squeezes its embedding into tight blobs would score well
 whatever it clusters.
 
-The estimators' ``score`` and ``n_init`` use the neighbour agreement plus the
-silhouette ("neighbours_and_silhouette"): of the candidates measured, the
-neighbour agreement ranked fits of real data by their accuracy best, and the
-silhouette adds what a local index cannot see, two distant groups merged
-(``doc/benchmarks.md``, "Choosing without labels"). Compare with it runs of
-one ``n_clusters``, and choose the number of clusters with
-:func:`select_n_clusters`.
+The estimators' ``score`` and ``n_init`` use the neighbour agreement: of the
+candidates measured, it was the only one that ranked fits of every estimator
+and setting tried on real data by their accuracy (``doc/benchmarks.md``,
+"Choosing without labels"). Being local, it does not see two distant groups
+merged, and on well-separated blobs it ranks fits less well than the
+silhouette. Compare with it runs of one ``n_clusters``, and choose the number
+of clusters with :func:`select_n_clusters`.
 """
 
 import warnings
@@ -58,9 +58,10 @@ def neighbour_agreement_score(Z, labels, n_neighbors=10):
 def neighbours_and_silhouette_score(Z, labels):
     """:func:`neighbour_agreement_score` plus the silhouette: a local and a global index.
 
-    The neighbour agreement ranks fits of real data (digits) by accuracy
-    best, but it does not see two distant groups merged; the silhouette does.
-    Both lie in [-1, 1].
+    A candidate criterion measured against the neighbour agreement alone
+    (``doc/benchmarks.md``): the silhouette sees two distant groups merged,
+    which a local index does not, but it ranked the fits of some estimators
+    on real data the wrong way. Both terms lie in [-1, 1].
     """
     return neighbour_agreement_score(Z, labels) + float(silhouette_score(Z, labels))
 
@@ -106,8 +107,8 @@ def internal_index(X, labels, metric="silhouette", *, estimator=None, n_componen
         Cluster labels.
     metric : {"neighbours_and_silhouette", "neighbour_agreement", "silhouette", "calinski_harabasz", \
             "davies_bouldin"}, default="silhouette"
-        The index (see :func:`neighbour_agreement_score` and
-        :func:`neighbours_and_silhouette_score`, the estimators' ``score``);
+        The index (see :func:`neighbour_agreement_score`, the estimators'
+        ``score``, and :func:`neighbours_and_silhouette_score`);
         Davies-Bouldin (lower is better) is returned negated.
     estimator : estimator or None, default=None
         Whose input scaling defines the space (see the module docstring).

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.cluster import KMeans
-from sklearn.datasets import make_blobs
+from sklearn.datasets import load_digits, make_blobs
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -38,19 +38,20 @@ def test_n_init_keeps_the_best_scoring_run(estimator_class, blobs):
     assert est.get_params()["n_init"] == 2 and est.get_params()["random_state"] == 0
 
 
-def test_n_init_keeps_a_better_run_on_blobs(four_blobs):
-    """Short fits whose accuracy varies from seed to seed: the kept run is among the better ones."""
-    X, y = four_blobs
+@pytest.mark.slow
+def test_n_init_keeps_a_better_run_on_digits():
+    """Short fits on load_digits, whose accuracy varies from seed to seed: the kept run is among the better ones."""
+    X, y = load_digits(return_X_y=True)
     gains = []
-    for seed in range(4):
-        est = IMSATClustering(4, hidden_units=(32,), batch_size=50, max_iter=2, n_init=4, random_state=seed).fit(X)
+    for seed in range(3):
+        est = IMSATClustering(10, image_shape=(1, 8, 8), max_iter=15, n_init=4, random_state=seed).fit(X)
         accuracies = [cluster_accuracy(y, clone(est).set_params(n_init=1, random_state=int(s)).fit(X).labels_)
                       for s in est.init_seeds_]
         assert len(set(np.round(accuracies, 2))) > 1  # the runs differ
         kept = cluster_accuracy(y, est.labels_)
         assert kept in accuracies and kept >= np.median(accuracies)
         gains.append(kept - np.mean(accuracies))
-    assert np.mean(gains) > 0.03
+    assert np.mean(gains) > 0.01
 
 
 def _imsat(n_clusters=None):
