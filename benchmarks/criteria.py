@@ -9,9 +9,9 @@ Each seed fits the estimator at its defaults (plus ``--params``) on a data set
 of ``benchmarks/quality.py`` and computes, without the labels:
 
 - ``neighbour_agreement`` (how often a row's 10 nearest neighbours share its
-  label, corrected for chance), ``silhouette``, their sum
-  ``neighbours_and_silhouette`` (the estimators' ``score``),
-  ``calinski_harabasz`` and ``davies_bouldin`` (negated): the internal indices
+  label, corrected for chance: the estimators' ``score``), ``silhouette``, their
+  sum ``neighbours_and_silhouette``, ``calinski_harabasz`` and
+  ``davies_bouldin`` (negated): the internal indices
   of ``skgancluster.model_selection.internal_index``, in the fixed space (the
   input as the estimator scales it, PCA to 50 components, 2,000 rows at most);
 - ``soft_mi``: ``H(mean p) - mean H(p)`` of ``predict_proba`` on the data, the
@@ -47,7 +47,7 @@ from skgancluster._real_data import REAL_PERTURBATION_WITH_SLANT, perturb_real  
 from skgancluster.losses import entropy  # noqa: E402
 from skgancluster.model_selection import internal_index  # noqa: E402
 
-INDICES = ("neighbours_and_silhouette", "neighbour_agreement", "silhouette", "calinski_harabasz", "davies_bouldin")
+INDICES = ("neighbour_agreement", "silhouette", "calinski_harabasz", "davies_bouldin")
 
 
 def soft_mi(est, X):
@@ -72,6 +72,7 @@ def perturbation_agreement(est, X, draws=3, seed=0):
 def criteria(est, X):
     labels = est.labels_
     out = {name: internal_index(X, labels, name, estimator=est) for name in INDICES}
+    out["neighbours_and_silhouette"] = out["neighbour_agreement"] + out["silhouette"]
     if hasattr(est, "predict_proba"):
         out["soft_mi"] = soft_mi(est, X)
     out["perturbation_agreement"] = perturbation_agreement(est, X)

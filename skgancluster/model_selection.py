@@ -31,9 +31,9 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples, check_array
 
-__all__ = ["internal_index", "neighbour_agreement_score", "neighbours_and_silhouette_score", "make_internal_scorer",
-           "neighbour_agreement_scorer", "silhouette_scorer", "calinski_harabasz_scorer", "davies_bouldin_scorer",
-           "WholeDataSplit", "select_n_clusters", "NClustersSelection"]
+__all__ = ["internal_index", "neighbour_agreement_score", "make_internal_scorer", "neighbour_agreement_scorer",
+           "silhouette_scorer", "calinski_harabasz_scorer", "davies_bouldin_scorer", "WholeDataSplit",
+           "select_n_clusters", "NClustersSelection"]
 
 
 def neighbour_agreement_score(Z, labels, n_neighbors=10):
@@ -55,20 +55,8 @@ def neighbour_agreement_score(Z, labels, n_neighbors=10):
     return float((observed - expected) / (1 - expected))
 
 
-def neighbours_and_silhouette_score(Z, labels):
-    """:func:`neighbour_agreement_score` plus the silhouette: a local and a global index.
-
-    A candidate criterion measured against the neighbour agreement alone
-    (``doc/benchmarks.md``): the silhouette sees two distant groups merged,
-    which a local index does not, but it ranked the fits of some estimators
-    on real data the wrong way. Both terms lie in [-1, 1].
-    """
-    return neighbour_agreement_score(Z, labels) + float(silhouette_score(Z, labels))
-
-
 _INDICES = {
     # name -> (function, sign that makes higher better)
-    "neighbours_and_silhouette": (neighbours_and_silhouette_score, 1.0),
     "neighbour_agreement": (neighbour_agreement_score, 1.0),
     "silhouette": (silhouette_score, 1.0),
     "calinski_harabasz": (calinski_harabasz_score, 1.0),
@@ -105,11 +93,10 @@ def internal_index(X, labels, metric="silhouette", *, estimator=None, n_componen
         The data the labels belong to.
     labels : array-like of shape (n_samples,)
         Cluster labels.
-    metric : {"neighbours_and_silhouette", "neighbour_agreement", "silhouette", "calinski_harabasz", \
-            "davies_bouldin"}, default="silhouette"
+    metric : {"neighbour_agreement", "silhouette", "calinski_harabasz", "davies_bouldin"}, \
+            default="silhouette"
         The index (see :func:`neighbour_agreement_score`, the estimators'
-        ``score``, and :func:`neighbours_and_silhouette_score`);
-        Davies-Bouldin (lower is better) is returned negated.
+        ``score``); Davies-Bouldin (lower is better) is returned negated.
     estimator : estimator or None, default=None
         Whose input scaling defines the space (see the module docstring).
     n_components : int or None, default=50
@@ -182,8 +169,8 @@ def make_internal_scorer(metric="silhouette", *, n_components=50, sample_size=20
 
     Parameters
     ----------
-    metric : {"neighbours_and_silhouette", "neighbour_agreement", "silhouette", "calinski_harabasz", \
-            "davies_bouldin"}, default="silhouette"
+    metric : {"neighbour_agreement", "silhouette", "calinski_harabasz", "davies_bouldin"}, \
+            default="silhouette"
         See :func:`internal_index`; higher is better for all.
     n_components, sample_size, random_state
         As in :func:`internal_index`; the rows are drawn before ``predict``,
