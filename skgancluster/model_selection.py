@@ -120,9 +120,13 @@ def internal_index(X, labels, metric="silhouette", *, estimator=None, n_componen
     rows = _sample_rows(labels.shape[0], sample_size, random_state)
     if rows is not None:
         X, labels = X[rows], labels[rows]
+    return _index_in_space(fixed_space(X, estimator, n_components, random_state), labels, metric)
+
+
+def _index_in_space(Z, labels, metric):
+    """``metric`` of ``labels`` on rows ``Z`` already in the fixed space, higher is better."""
     if len(np.unique(labels)) < 2:
         return -np.inf
-    Z = fixed_space(X, estimator, n_components, random_state)
     fn, sign = _INDICES[metric]
     return sign * float(fn(Z, labels))
 
@@ -150,7 +154,7 @@ class _InternalIndexScorer:
     def __call__(self, estimator, X, y=None):
         rows = _sample_rows(X.shape[0], self.sample_size, self.random_state)
         if rows is not None:  # predict on the rows scored only
-            X = X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+            X = _take(X, rows)
         return internal_index(X, estimator.predict(X), self.metric, estimator=_final_step(estimator),
                               n_components=self.n_components, sample_size=None, random_state=self.random_state)
 
@@ -376,8 +380,10 @@ def select_n_clusters(estimator, X, candidates, *, criterion="stability", subsam
             jobs.extend((k, rows, int(rng.randint(2**31 - 1))) for rows in pair)
     fitted = Parallel(n_jobs=n_jobs, verbose=verbose)(
         delayed(_fit_on_rows)(estimator, X, rows, k, seed) for k, rows, seed in jobs)
-    # One space for every candidate: the scaling the first fit learned (the fits learn it from their subsamples).
-    reference = _final_step(fitted[0])
+    # One space for every candidate, computed once: the scaling the first fit learned (the fits learn it from
+    # their subsamples), on the rows internal_index would draw.
+    scored = _sample_rows(n_samples, 2000, 0)
+    Z = fixed_space(X if scored is None else _take(X, scored), _final_step(fitted[0]))
     table = []
     for k in candidates:
         runs = [(est, rows) for (kk, rows, _), est in zip(jobs, fitted) if kk == k]
@@ -388,8 +394,9 @@ def select_n_clusters(estimator, X, candidates, *, criterion="stability", subsam
         for est, _ in runs:
             labels = est.predict(X)
             found.append(len(np.unique(labels)))
+            labels = labels if scored is None else labels[scored]
             for name in _K_INDICES:
-                indices[name].append(internal_index(X, labels, name, estimator=reference))
+                indices[name].append(_index_in_space(Z, labels, name))
         table.append({"n_clusters": k, "stability": float(np.mean(stability)),
                       "stability_std": float(np.std(stability)), "n_found": int(np.median(found)),
                       **{name: float(np.mean(values)) for name, values in indices.items()}})
