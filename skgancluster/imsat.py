@@ -18,9 +18,8 @@ __all__ = ["IMSATClustering"]
 # Inputs with fewer features get the smaller network and the small-input VAT step and weight.
 SMALL_INPUT = 200
 # The affine self-augmentation: the GAN methods' perturbation of real images with a wider
-# change of slant. Handwritten slant spreads widely (on MNIST-5k the shear that uprights a
-# digit has a standard deviation of 0.28, 90 % within [-0.59, 0.32]); with up to 0.3 the
-# classifier still split 4 and 9 together by slant instead of by digit.
+# change of slant. Handwritten slant spreads wider than a shear of 0.3, and with 0.3 the
+# classifier split 4 and 9 together by slant instead of by digit (doc/benchmarks.md).
 AFFINE_PERTURBATION = dict(REAL_PERTURBATION, max_shear=0.5)
 
 
@@ -77,8 +76,8 @@ class IMSATClustering(BaseDeepClustering):
         images: ``KL(p(y|x) || p(y|T(x)))`` with ``T`` a random shift of up
         to 3 pixels per 28, rotation of up to 15 degrees, zoom of up to 10%
         and horizontal shear of up to 0.5 (the package's perturbation of
-        real images, with a wider change of slant). "auto" is 3 when ``image_shape`` is given and 0 for
-        flat data; 0 is the paper's method. On a few thousand images, VAT
+        real images, with a wider change of slant). "auto" is 3 when
+        ``image_shape`` is given and 0 for flat data; 0 is the paper's method. On a few thousand images, VAT
         alone does not find the classes; the weight was chosen on MNIST-5k
         (``doc/benchmarks.md``).
     image_shape : tuple of 3 ints or None, default=None
