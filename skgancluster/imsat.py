@@ -77,8 +77,9 @@ class IMSATClustering(BaseDeepClustering):
         to 3 pixels per 28, rotation of up to 15 degrees, zoom of up to 10%
         and horizontal shear of up to 0.5 (the package's perturbation of
         real images, with a wider change of slant). "auto" is 3 when
-        ``image_shape`` is given and 0 for flat data; 0 is the paper's method. On a few thousand images, VAT
-        alone does not find the classes; the weight was chosen on MNIST-5k
+        ``image_shape`` is given and 0 for flat data; 0 is the paper's
+        method. On a few thousand images, VAT alone does not find the
+        classes; the weight and the slant range were chosen on MNIST-5k
         (``doc/benchmarks.md``).
     image_shape : tuple of 3 ints or None, default=None
         ``(channels, height, width)`` of images given as flat rows. The
