@@ -2,10 +2,11 @@
 
 A GAN or IMSAT fit depends on its seed. ``n_init=5`` trains five times from seeds
 drawn from ``random_state`` and keeps the run with the highest ``score(X)``, a
-label-free criterion, among the runs that found all their clusters. This script fits ``IMSATClustering`` with ``n_init=5`` for
-three values of ``random_state``, then refits every run alone to read its accuracy
-(the labels are used for the figure only), and saves the criterion against accuracy
-to ``doc/figures/n_init_digits.png``. About 6 minutes on one CPU core.
+label-free criterion, among the runs that found all their clusters. This script
+fits ``IMSATClustering`` with ``n_init=5`` for three values of ``random_state``,
+then refits every run alone to read its accuracy (the labels are used for the
+figure only), and saves the criterion against accuracy to
+``doc/figures/n_init_digits.png``. About 6 minutes on one CPU core.
 
     python examples/n_init.py
 """

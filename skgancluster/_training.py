@@ -154,6 +154,11 @@ class TrainingContext:
         return self.source.device
 
     @property
+    def batch_positions(self):
+        """``batch_index`` as a tensor on the training device, to index per-sample tensors kept there."""
+        return torch.as_tensor(self.batch_index, device=self.device)
+
+    @property
     def total_epoch(self):
         """Index of the running epoch over the estimator's life (0 at the first epoch of a cold fit)."""
         return self.first_epoch + self.epoch

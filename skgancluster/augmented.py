@@ -410,7 +410,7 @@ class AugmentedGANClustering(GenerativeClustering):
     def _classifier_step(self, x_real, ctx):
         classifier, discriminator = self.networks_["classifier"], self.networks_["discriminator"]
         replicas = self.n_replicas
-        m = ctx.features[torch.as_tensor(ctx.batch_index, device=ctx.device)].repeat(replicas, 1)
+        m = ctx.features[ctx.batch_positions].repeat(replicas, 1)
         with torch.no_grad(), _dropout_at(discriminator, self.feature_dropout):
             m_dropped = discriminator.features(x_real.repeat(replicas, 1))  # m': a dropout mask per replica
 

@@ -2,7 +2,6 @@
 
 import numbers
 
-import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
@@ -180,22 +179,23 @@ class IMSATClustering(BaseDeepClustering):
             return max(self._min_epochs, -(-self._min_steps // batches))
         return self.max_iter
 
+    @staticmethod
+    def _by_input_size(value, n_features, small, large):
+        """``value``, or for "auto" ``small`` below ``SMALL_INPUT`` features and ``large`` from it."""
+        if value != "auto":
+            return value
+        return small if n_features < SMALL_INPUT else large
+
     def _hidden_units_for(self, n_features):
-        if self.hidden_units == "auto":
-            return (256, 256) if n_features < SMALL_INPUT else (1200, 1200)
-        return self.hidden_units
+        return self._by_input_size(self.hidden_units, n_features, (256, 256), (1200, 1200))
 
     @property
     def _xi(self):
-        if self.xi == "auto":
-            return 0.1 if self.n_features_in_ < SMALL_INPUT else 10.0
-        return self.xi
+        return self._by_input_size(self.xi, self.n_features_in_, 0.1, 10.0)
 
     @property
     def _lam(self):
-        if self.lam == "auto":
-            return 0.2 if self.n_features_in_ < SMALL_INPUT else 0.1
-        return self.lam
+        return self._by_input_size(self.lam, self.n_features_in_, 0.2, 0.1)
 
     @property
     def _affine_weight(self):
@@ -222,9 +222,9 @@ class IMSATClustering(BaseDeepClustering):
         conditional, marginal = entropy(proba).mean(), marginal_entropy(proba)
         loss = self._lam * (conditional + self.mu * imbalance_beyond(proba, self.balance_tolerance))
         losses = {"conditional_entropy": conditional.detach(), "marginal_entropy": marginal.detach()}
-        index = torch.as_tensor(ctx.batch_index, device=ctx.device)
         with batch_stats_kept(classifier):  # perturbed passes: predict-time statistics from clean rows only
-            vat = virtual_adversarial_loss(classifier, x_real, ctx.radius[index], ctx.rng, self._xi, proba=proba)
+            radius = ctx.radius[ctx.batch_positions]
+            vat = virtual_adversarial_loss(classifier, x_real, radius, ctx.rng, self._xi, proba=proba)
             loss = loss + vat
             losses["vat"] = vat.detach()
             if self._affine_weight > 0:

@@ -31,6 +31,9 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples, check_array
 
+# Rows an internal index is computed on at most (drawn at random beyond).
+_SAMPLE_SIZE = 2000
+
 __all__ = ["internal_index", "neighbour_agreement_score", "make_internal_scorer", "neighbour_agreement_scorer",
            "silhouette_scorer", "calinski_harabasz_scorer", "davies_bouldin_scorer", "WholeDataSplit",
            "select_n_clusters", "NClustersSelection"]
@@ -83,7 +86,7 @@ def fixed_space(X, estimator=None, n_components=50, random_state=0):
     return Z
 
 
-def internal_index(X, labels, metric="silhouette", *, estimator=None, n_components=50, sample_size=2000,
+def internal_index(X, labels, metric="silhouette", *, estimator=None, n_components=50, sample_size=_SAMPLE_SIZE,
                    random_state=0):
     """An internal clustering index of ``labels`` in the fixed space, higher is better.
 
@@ -168,7 +171,7 @@ def _final_step(estimator):
     return None if hasattr(estimator, "steps") else estimator
 
 
-def make_internal_scorer(metric="silhouette", *, n_components=50, sample_size=2000, random_state=0):
+def make_internal_scorer(metric="silhouette", *, n_components=50, sample_size=_SAMPLE_SIZE, random_state=0):
     """A label-free scorer for ``GridSearchCV(scoring=...)``: an internal index of ``predict(X)``.
 
     Parameters
@@ -382,7 +385,7 @@ def select_n_clusters(estimator, X, candidates, *, criterion="stability", subsam
         delayed(_fit_on_rows)(estimator, X, rows, k, seed) for k, rows, seed in jobs)
     # One space for every candidate, computed once: the scaling the first fit learned (the fits learn it from
     # their subsamples), on the rows internal_index would draw.
-    scored = _sample_rows(n_samples, 2000, 0)
+    scored = _sample_rows(n_samples, _SAMPLE_SIZE, 0)
     Z = fixed_space(X if scored is None else _take(X, scored), _final_step(fitted[0]))
     table = []
     for k in candidates:

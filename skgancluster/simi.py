@@ -234,7 +234,7 @@ class SIMIClusterGAN(ClusterGANClustering):
 
     def _generator_encoder_loss(self, x_real, ctx, losses):
         generator, encoder, n = self.networks_["generator"], self.networks_["encoder"], x_real.shape[0]
-        codes = ctx.prior_codes[torch.as_tensor(ctx.batch_index, device=ctx.device)]
+        codes = ctx.prior_codes[ctx.batch_positions]
         z, z_n, _ = self.prior_.sample(n, ctx.rng, ctx.device, clusters=codes)
         x_fake, loss = self._cycle_loss(z, z_n, codes, losses)
 
