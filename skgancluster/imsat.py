@@ -9,7 +9,7 @@ from ._base import BaseDeepClustering
 from ._docs import fill_doc
 from ._neighbours import neighbour_radius
 from ._real_data import REAL_PERTURBATION, perturb_real
-from .losses import entropy, imbalance_beyond, kl_from_fixed, marginal_entropy, virtual_adversarial_loss
+from .losses import entropy, imbalance_beyond, kl_from_fixed, marginal_entropy, oversize, virtual_adversarial_loss
 from .nn import batch_stats_kept, make_trunk
 
 __all__ = ["IMSATClustering"]
@@ -52,6 +52,16 @@ class IMSATClustering(BaseDeepClustering):
         as in the augmented-GAN paper's information term. 0 is IMSAT's
         ``-mu * H(Y)`` (up to a constant), which makes clusters of nearly
         equal size; a positive value lets them follow imbalanced classes.
+    max_cluster_size : float or None, default=None
+        A soft upper bound on cluster sizes, as a multiple of the equal size
+        ``n_samples / n_clusters``: the balance term gains
+        ``mu * sum_k p_k * max(log(p_k * n_clusters / max_cluster_size), 0)``
+        (:func:`skgancluster.losses.oversize`), which pushes rows out of any
+        cluster larger than that and leaves smaller clusters alone. None
+        (the paper's term alone) switches it off. With a
+        ``balance_tolerance`` it keeps two classes from sharing a cluster
+        while small classes keep their size; :class:`SIMIClusterGAN`'s
+        first phase uses 1.5 (``doc/benchmarks.md``).
     radius_factor : float, default=0.25
         VAT radius of a row, as a multiple of its neighbour distance.
     n_neighbours : int, default=10
@@ -136,6 +146,7 @@ class IMSATClustering(BaseDeepClustering):
         "mu": [Interval(numbers.Real, 0, None, closed="left")],
         "lam": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
         "balance_tolerance": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_cluster_size": [Interval(numbers.Real, 1, None, closed="left"), None],
         "radius_factor": [Interval(numbers.Real, 0, None, closed="left")],
         "n_neighbours": [Interval(numbers.Integral, 1, None, closed="left")],
         "reference_size": [Interval(numbers.Integral, 2, None, closed="left")],
@@ -145,7 +156,8 @@ class IMSATClustering(BaseDeepClustering):
     }
     _architecture_params = ("n_clusters", "image_shape", "hidden_units", "scaling")
 
-    def __init__(self, n_clusters=8, *, mu=4.0, lam="auto", balance_tolerance=0.0, radius_factor=0.25, n_neighbours=10,
+    def __init__(self, n_clusters=8, *, mu=4.0, lam="auto", balance_tolerance=0.0, max_cluster_size=None,
+                 radius_factor=0.25, n_neighbours=10,
                  reference_size=5000, xi="auto", affine_weight="auto", image_shape=None, hidden_units="auto",
                  max_iter="auto", batch_size=250, learning_rate=2e-3, scaling="auto", device="auto",
                  random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1):
@@ -153,6 +165,7 @@ class IMSATClustering(BaseDeepClustering):
         self.mu = mu
         self.lam = lam
         self.balance_tolerance = balance_tolerance
+        self.max_cluster_size = max_cluster_size
         self.radius_factor = radius_factor
         self.n_neighbours = n_neighbours
         self.reference_size = reference_size
@@ -220,7 +233,10 @@ class IMSATClustering(BaseDeepClustering):
         classifier = self.networks_["classifier"]
         proba = classifier(x_real).softmax(1)
         conditional, marginal = entropy(proba).mean(), marginal_entropy(proba)
-        loss = self._lam * (conditional + self.mu * imbalance_beyond(proba, self.balance_tolerance))
+        imbalance = imbalance_beyond(proba, self.balance_tolerance)
+        if self.max_cluster_size is not None:
+            imbalance = imbalance + oversize(proba, self.max_cluster_size)
+        loss = self._lam * (conditional + self.mu * imbalance)
         losses = {"conditional_entropy": conditional.detach(), "marginal_entropy": marginal.detach()}
         with batch_stats_kept(classifier):  # perturbed passes: predict-time statistics from clean rows only
             radius = ctx.radius[ctx.batch_positions]

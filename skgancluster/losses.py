@@ -5,9 +5,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "imbalance_beyond", "softmax_groups",
-           "kl_from_fixed",
-           "information_and_consistency", "virtual_adversarial_loss"]
+__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "imbalance_beyond", "oversize",
+           "softmax_groups", "kl_from_fixed", "information_and_consistency", "virtual_adversarial_loss"]
 
 
 def gradient_penalty(critic, real, fake, generator):
@@ -49,6 +48,19 @@ def imbalance_beyond(probs, tolerance=0.0, eps=1e-8):
     """
     k = probs.shape[1]
     return (math.log(k) - marginal_entropy(probs, eps) - tolerance).clamp_min(0)
+
+
+def oversize(probs, max_size, eps=1e-8):
+    """``sum_k p_k * max(log(p_k * K / max_size), 0)`` with ``p = mean_i p_i``: how far clusters exceed a size.
+
+    The terms of ``KL(p(y) || uniform)`` of the clusters larger than
+    ``max_size`` times the equal share ``1 / K``, measured from that size
+    instead of from ``1 / K``. Zero while every cluster is smaller, so small
+    clusters cost nothing; a cluster that absorbs two classes (or takes the
+    rows of an emptied one) does.
+    """
+    p = probs.mean(0)
+    return (p * (p * probs.shape[1] / max_size + eps).log().clamp_min(0)).sum()
 
 
 def softmax_groups(logits, groups=None, log=False):

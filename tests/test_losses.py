@@ -92,3 +92,19 @@ def test_imbalance_beyond_is_the_kl_to_uniform_above_the_tolerance():
     value = imbalance_beyond(logits.softmax(1), tolerance=kl + 0.01)
     value.backward()
     assert value.item() == 0 and logits.grad.abs().max().item() == 0
+
+
+def test_oversize_charges_only_the_clusters_above_the_size():
+    from skgancluster.losses import oversize
+
+    # One cluster holds two classes' rows (0.2 of 10 clusters), one is small, the rest equal.
+    sizes = torch.tensor([0.2, 0.02] + [0.78 / 8] * 8)
+    probs = sizes.repeat(4, 1)
+    assert oversize(probs, 1.5).item() == pytest.approx(0.2 * math.log(0.2 * 10 / 1.5), abs=1e-5)
+    assert oversize(probs, 2.5).item() == 0  # no cluster above 2.5 / K
+    # A small cluster (a cut class) is free: the gradient reaches only the over-full one.
+    logits = sizes.log().repeat(4, 1).requires_grad_(True)
+    oversize(logits.softmax(1), 1.5).backward()
+    pushed = logits.grad.sum(0)
+    assert pushed[0] > 0 and pushed[1] < 0  # rows leave cluster 0 for the others, the small one included
+    assert oversize(torch.full((4, 10), 0.1), 1.0).item() == pytest.approx(0, abs=1e-6)
