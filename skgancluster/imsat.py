@@ -61,8 +61,8 @@ class IMSATClustering(BaseDeepClustering):
         addition to the paper; None is the paper's balance term alone.
         IMSAT's term barely penalises two classes merged into one cluster
         while another class is split in two, and some fits end there; the
-        bound makes that costly, which raised the worst of eight MNIST-5k
-        fits and left load_digits unchanged (``doc/benchmarks.md``). With a
+        bound makes that costly, which raised the worst MNIST-5k fits and
+        left load_digits unchanged (``doc/benchmarks.md``). With a
         ``balance_tolerance`` it keeps two classes from sharing a cluster
         while small classes keep their size.
     radius_factor : float, default=0.25
@@ -160,10 +160,9 @@ class IMSATClustering(BaseDeepClustering):
     _architecture_params = ("n_clusters", "image_shape", "hidden_units", "scaling")
 
     def __init__(self, n_clusters=8, *, mu=4.0, lam="auto", balance_tolerance=0.0, max_cluster_size=1.5,
-                 radius_factor=0.25, n_neighbours=10,
-                 reference_size=5000, xi="auto", affine_weight="auto", image_shape=None, hidden_units="auto",
-                 max_iter="auto", batch_size=250, learning_rate=2e-3, scaling="auto", device="auto",
-                 random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1):
+                 radius_factor=0.25, n_neighbours=10, reference_size=5000, xi="auto", affine_weight="auto",
+                 image_shape=None, hidden_units="auto", max_iter="auto", batch_size=250, learning_rate=2e-3,
+                 scaling="auto", device="auto", random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1):
         self.n_clusters = n_clusters
         self.mu = mu
         self.lam = lam

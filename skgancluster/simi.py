@@ -17,9 +17,6 @@ __all__ = ["SIMIClusterGAN"]
 # The default first phase lets cluster sizes differ from equal by this much (nats of
 # KL(p(y) || uniform)): one class of ten cut to a tenth of its size is 0.07 from uniform.
 PRIOR_BALANCE_TOLERANCE = 0.1
-# ... but no cluster may grow beyond 1.5 times the equal size without cost: within the
-# tolerance alone, IMSAT merged two digits and split another on balanced MNIST.
-PRIOR_MAX_CLUSTER_SIZE = 1.5
 
 
 @fill_doc
@@ -51,14 +48,16 @@ class SIMIClusterGAN(ClusterGANClustering):
         ``n_clusters`` set to this estimator's. ``None`` is
         ``IMSATClustering`` (the paper's phase 1) with this estimator's
         ``n_clusters``, ``image_shape``, ``scaling``, ``device``,
-        ``random_state``, ``verbose`` and ``n_jobs``, and two departures
+        ``random_state``, ``verbose`` and ``n_jobs``, and one departure
         from its defaults: ``balance_tolerance=0.1``, so that the learned
         proportions can follow imbalanced classes (IMSAT's balance term
         alone makes clusters of nearly equal size, and then the prior is
-        not the data's), and ``max_cluster_size=1.5``, so that within that
-        tolerance two classes are not merged into one cluster while small
+        not the data's). IMSAT's default ``max_cluster_size=1.5`` keeps two
+        classes from sharing a cluster within that tolerance, while small
         classes keep their size. The paper's first phase is
-        ``prior_estimator=IMSATClustering(image_shape=image_shape)``
+        ``prior_estimator=IMSATClustering(image_shape=image_shape,
+        max_cluster_size=None)`` (with our affine self-augmentation for
+        images; ``affine_weight=0`` removes it)
         (a given estimator keeps its own ``image_shape``).
         A ``random_state`` of None in a given estimator is set from this
         estimator's.
@@ -199,7 +198,6 @@ class SIMIClusterGAN(ClusterGANClustering):
     def _make_prior_estimator(self):
         if self.prior_estimator is None:
             return IMSATClustering(self.n_clusters, balance_tolerance=PRIOR_BALANCE_TOLERANCE,
-                                   max_cluster_size=PRIOR_MAX_CLUSTER_SIZE,
                                    image_shape=self._image_shape, scaling=self.scaling, device=self.device,
                                    random_state=self._seed(), verbose=self.verbose, n_jobs=self.n_jobs)
         prior = clone(self.prior_estimator)
