@@ -10,7 +10,7 @@ classifier does.
 
 Usage (from the repository root)::
 
-    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/augmented_features.py --seeds 0 1 --gan-epochs 30 83
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/augmented_features.py --seeds 0 1 2 --gan-epochs 30 83
 
 One JSON line per (seed, gan_epochs) is appended to
 ``benchmarks/results/AugmentedGANClustering_digits_features.jsonl`` (or ``--out``).

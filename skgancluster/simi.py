@@ -54,7 +54,10 @@ class SIMIClusterGAN(ClusterGANClustering):
         alone makes clusters of nearly equal size, and then the prior is
         not the data's). IMSAT's default ``max_cluster_size=1.5`` keeps two
         classes from sharing a cluster within that tolerance, while small
-        classes keep their size. The paper's first phase is
+        classes keep their size; a class larger than 1.5 times the equal
+        size is then split, so for such data pass
+        ``IMSATClustering(balance_tolerance=0.1, max_cluster_size=None)``.
+        The paper's first phase is
         ``prior_estimator=IMSATClustering(image_shape=image_shape,
         max_cluster_size=None)`` (with our affine self-augmentation for
         images; ``affine_weight=0`` removes it)
