@@ -7,11 +7,16 @@ Usage (from the repository root; add ``PYTHONPATH=.`` unless the package is inst
         --params '{"self_paced": "standard"}' --seeds 0 1 2
     OMP_NUM_THREADS=1 python benchmarks/quality.py --estimator PreciseFeatureClustering --dataset mnist5k \\
         --params '{"max_iter": 30, "conv_channels": [32, 64]}' --seeds 0
+    OMP_NUM_THREADS=1 python benchmarks/quality.py --estimator SIMIClusterGAN ClusterGANClustering \\
+        --dataset mnist5k-cut1 --no-kmeans
 
 Any estimator of ``skgancluster.all_estimators()`` runs on any data set below,
 with the parameters the data set implies (``n_clusters``, ``image_shape`` for
 images) and ``random_state`` set to the seed; ``--params`` (JSON) adds or
-overrides estimator parameters (JSON lists become tuples).
+overrides estimator parameters (JSON lists become tuples). Several estimators
+given to ``--estimator`` run in the same process, one after the other on each
+seed's data, each with the same ``--params``, so that they are compared in the
+same run (their rows share a ``run`` id).
 
 Data sets (name: rows x features, K)::
 
@@ -38,13 +43,13 @@ are recorded as ``test_acc``, ``test_nmi`` and ``test_ari``.
 
 The tabular sets are standardised before any fit, so that KMeans, which has
 no scaling of its own, is compared on the scale it needs.
-For each seed the estimator and KMeans(n_init=10, same seed) are fitted on the
+For each seed the estimator(s) and KMeans(n_init=10, same seed) are fitted on the
 same data in the same run, and on data with more than 50 features also PCA to 50
 components followed by KMeans (the usual baseline for single-cell data); one line per fit is printed (ACC, NMI, ARI, fit
 seconds), then the median and the minimum over seeds (the time column of the
 ``min`` line is the longest fit). Every fit is appended as one JSON line to
-``--out`` (default ``benchmarks/results/<estimator>_<dataset>.jsonl``) with
-seed, method, dataset, acc, nmi, ari, seconds (wall), cpu_seconds (of the
+``--out`` (default ``benchmarks/results/<estimator>_<dataset>.jsonl``, the
+first estimator's name) with run (an id shared by the rows of one invocation), seed, method, dataset, acc, nmi, ari, seconds (wall), cpu_seconds (of the
 process: the one-core fit time when other jobs share the machine), params, n_iter, torch
 version, threads, machine, 1-minute load average at the start of the fit,
 package version and commit, and the date; also the sizes of the true
@@ -229,7 +234,8 @@ def summary_lines(rows, methods):
 def main(argv=None):
     estimators = dict(all_estimators())
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], epilog="Data sets: " + ", ".join(DATASETS))
-    parser.add_argument("--estimator", choices=sorted(estimators), required=True)
+    parser.add_argument("--estimator", choices=sorted(estimators), nargs="+", required=True,
+                        help="one estimator, or several to compare in the same run")
     parser.add_argument("--dataset", choices=sorted([*DATASETS, *ALIASES]), required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--params", default="{}", help='JSON of estimator parameters, e.g. \'{"max_iter": 30}\'')
@@ -246,21 +252,24 @@ def main(argv=None):
     if not isinstance(extra, dict):
         parser.error("--params must be a JSON object")
     params = {**implied, **_estimators_in(extra, estimators)}
-    out = Path(args.out) if args.out else RESULTS / f"{args.estimator}_{dataset}.jsonl"
+    names = list(dict.fromkeys(args.estimator))
+    out = Path(args.out) if args.out else RESULTS / f"{names[0]}_{dataset}.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
     context = {
         "torch": torch.__version__, "sklearn": sklearn.__version__, "skgancluster": skgancluster.__version__,
         "commit": _commit(), "threads": torch.get_num_threads(), "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
         "machine": _machine(), "python": platform.python_version(),
+        "run": datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}",
     }
-    print(f"# {args.estimator} on {dataset}, params {params}; {context['machine']}, torch {context['torch']}, "
+    print(f"# {', '.join(names)} on {dataset}, params {params}; {context['machine']}, torch {context['torch']}, "
           f"{context['threads']} torch threads, OMP_NUM_THREADS={context['omp_num_threads']}, "
           f"package {context['skgancluster']} ({context['commit']}); rows -> {out}", flush=True)
     print(f"{'seed':>6} {'method':<24} {'ACC':>6} {'NMI':>6} {'ARI':>6} {'fit s':>8}", flush=True)
     rows = []
     for seed in args.seeds:
         X, y = loader(seed, args.n_samples)
-        fits = [(args.estimator, params, lambda: estimators[args.estimator](n_clusters, random_state=seed, **params))]
+        fits = [(name, params, lambda name=name: estimators[name](n_clusters, random_state=seed, **params))
+                for name in names]
         if not args.no_kmeans:
             fits.append(("KMeans", {"n_init": 10}, lambda: KMeans(n_clusters, n_init=10, random_state=seed)))
             if X.shape[1] > PCA_COMPONENTS:  # the usual baseline on wide data (single-cell, pixels)
@@ -297,7 +306,7 @@ def main(argv=None):
                 if "test_acc" in row else ""
             print(f"{seed:>6} {name:<24} {row['acc']:6.3f} {row['nmi']:6.3f} {row['ari']:6.3f} {seconds:8.1f}{test}",
                   flush=True)
-    for line in summary_lines(rows, (args.estimator, "KMeans", "PCA+KMeans")):
+    for line in summary_lines(rows, (*names, "KMeans", "PCA+KMeans")):
         print(line)
 
 
