@@ -159,8 +159,9 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         K-means centres in the code space ``C(x)``; ``predict`` returns the
         nearest one. ``label_modes_[k]`` is the prior block matched to
         cluster ``k`` by what the blocks generate (each label its own
-        block, chosen so that as many generated rows as possible are
-        predicted in their block's cluster); ``sample(cluster=k)`` draws
+        block, chosen so that as many generated rows as possible have
+        their 5 nearest real rows in their block's cluster);
+        ``sample(cluster=k)`` draws
         from it, and ``fit`` warns when a cluster's block generates mostly
         other clusters.
     noise_level_ : float
