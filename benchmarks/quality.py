@@ -49,7 +49,8 @@ components followed by KMeans (the usual baseline for single-cell data); one lin
 seconds), then the median and the minimum over seeds (the time column of the
 ``min`` line is the longest fit). Every fit is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/<estimator>_<dataset>.jsonl``, the
-first estimator's name) with run (an id shared by the rows of one invocation), seed, method, dataset, acc, nmi, ari, seconds (wall), cpu_seconds (of the
+first estimator's name) with run (an id shared by the rows of one invocation),
+seed, method, dataset, acc, nmi, ari, seconds (wall), cpu_seconds (of the
 process: the one-core fit time when other jobs share the machine), params, n_iter, torch
 version, threads, machine, 1-minute load average at the start of the fit,
 package version and commit, and the date; also the sizes of the true

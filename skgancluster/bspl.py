@@ -161,9 +161,8 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         cluster ``k`` by what the blocks generate (each label its own
         block, chosen so that as many generated rows as possible have
         their 5 nearest real rows in their block's cluster);
-        ``sample(cluster=k)`` draws
-        from it, and ``fit`` warns when a cluster's block generates mostly
-        other clusters.
+        ``sample(cluster=k)`` draws from it, and ``fit`` warns when a
+        cluster's block generates mostly other clusters.
     noise_level_ : float
         Current noise level ``a`` of the prior (its last value after fit).
     select_fraction_ : float
@@ -175,8 +174,9 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
 
     ``networks_`` holds "generator", "clusterer" and "discriminator".
     ``history_`` records the losses "discriminator", "generator",
-    "clusterer_adv", "entropy", "consistency", "cycle", and "lam" and "selected"
-    (fraction of samples with ``nu > 0``) of the self-paced schedule.
+    "clusterer_adv", "entropy", "consistency", "cycle", and "lam" and
+    "selected" (fraction of samples with ``nu > 0``) of the self-paced
+    schedule.
 
     Notes
     -----
@@ -193,11 +193,11 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
     paper's literal ``b + U[0, a]``, out of reach of a sigmoid); the
     entropy term is a mean over pairs (``entropy_weight=batch_size`` gives
     the paper's sums); the real-data clusterer terms (``real_weight``); the
-    code cycle loss (``cycle_weight``);
-    a learning rate of 5e-4 (the paper: 1e-4); and convolutions of half
-    the paper's widths. The paper does not give ``m``; ``block_size=4``
-    is ours. Its configuration is ``prior_noise="add",
-    entropy_weight=batch_size, real_weight=0, cycle_weight=0, learning_rate=1e-4,
+    code cycle loss (``cycle_weight``); a learning rate of 5e-4 (the
+    paper: 1e-4); and convolutions of half the paper's widths. The paper
+    does not give ``m``; ``block_size=4`` is ours. Its configuration is
+    ``prior_noise="add", entropy_weight=batch_size, real_weight=0,
+    cycle_weight=0, learning_rate=1e-4,
     conv_channels=(64, 128)`` (Triple-GAN-like networks, with
     ``hidden_units=(1024,)``-sized dense layers) and a far longer
     ``max_iter`` than 50.
@@ -252,7 +252,8 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
                  prior_noise="reflect", self_paced="balanced", gamma=1.0, start_fraction=0.01,
                  full_fraction_at=0.75,
                  entropy_weight=1.0, consistency_weight=1.0, augmentation="auto", noise_std=0.1,
-                 cycle_weight=1.0, real_weight=4.0, image_shape=None, hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
+                 cycle_weight=1.0, real_weight=4.0, image_shape=None, hidden_units=(256, 256),
+                 conv_channels=(32, 64), conv_padding=1,
                  max_iter=50, batch_size=64, learning_rate=5e-4, scaling="auto", device="auto",
                  random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1):
         self.n_clusters = n_clusters
