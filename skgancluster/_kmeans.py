@@ -49,12 +49,12 @@ class KMeansLabelling:
         clusters.
         """
         n_labels, n_per_mode = len(self.cluster_centers_), self._samples_per_mode
-        rng = np.random.RandomState(self._seed())
+        seed = self._seed()
         if X.shape[0] > self._reference_rows:
-            rows = rng.choice(X.shape[0], self._reference_rows, replace=False)
+            rows = np.random.RandomState(seed).choice(X.shape[0], self._reference_rows, replace=False)
             X, labels = X[rows], labels[rows]
         neighbours = KNeighborsClassifier(5).fit(X, labels)
-        generator = torch.Generator(self.device_).manual_seed(self._seed())
+        generator = torch.Generator(self.device_).manual_seed(seed)
         modes = torch.arange(self.n_clusters, device=self.device_).repeat_interleave(n_per_mode)
         self.networks_.eval()
         with self._torch_threads(), torch.inference_mode():
