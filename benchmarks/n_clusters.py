@@ -12,7 +12,8 @@ centres, drawn with ``--seed``), ``synthetic`` (``make_clustergan_synthetic``, 2
 ``select_n_clusters`` runs at its defaults (one pair of 80 % subsamples per candidate,
 ``random_state=--seed``); the table is printed and appended as one JSON line to
 ``--out`` (default ``benchmarks/results/select_n_clusters.jsonl``) with the chosen K by
-every criterion.
+every criterion. ``--report`` prints the rows of ``--out`` as the Markdown table of
+``doc/benchmarks.md`` (the last row of each estimator and data set) without fitting.
 """
 
 import argparse
@@ -48,16 +49,41 @@ def load(name, seed):
     raise SystemExit(f"unknown data set {name!r}")
 
 
+def report(path):
+    """The Markdown table of the results page: one line per (data set, estimator), the last row of each."""
+    last = {}
+    for line in Path(path).read_text().splitlines():
+        row = json.loads(line)
+        last[(row["dataset"], row["estimator"])] = row
+    print("| data set (true K) | candidates | estimator | stability per K | chosen by stability "
+          "| by silhouette | fit time (all candidates) |")
+    print("|---|---|---|---|---|---|---|")
+    order = ["blobs3", "blobs5", "blobs8", "synthetic", "digits", "mnist5k"]
+    for (dataset, estimator), row in sorted(last.items(), key=lambda item: (
+            order.index(item[0][0]) if item[0][0] in order else len(order), item[0][1] != "KMeans", item[0][1])):
+        ks = [r["n_clusters"] for r in row["table"]]
+        stability = " / ".join(f"{r['stability']:.2f}" for r in row["table"])
+        chosen = [f"**{k}**" if k == row["true_k"] else str(k)
+                  for k in (row["chosen"]["stability"], row["chosen"]["silhouette"])]
+        print(f"| {dataset} ({row['true_k']}) | {ks[0]}-{ks[-1]} | {estimator} | {stability} | {chosen[0]} "
+              f"| {chosen[1]} | {row['seconds']:.0f} s |")
+
+
 def main(argv=None):
     estimators = dict(all_estimators())
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--estimator", choices=sorted([*estimators, "KMeans"]), required=True)
-    parser.add_argument("--dataset", required=True)
-    parser.add_argument("--candidates", type=int, nargs="+", required=True)
+    parser.add_argument("--estimator", choices=sorted([*estimators, "KMeans"]))
+    parser.add_argument("--dataset")
+    parser.add_argument("--candidates", type=int, nargs="+")
     parser.add_argument("--params", default="{}")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(RESULTS / "select_n_clusters.jsonl"))
+    parser.add_argument("--report", action="store_true", help="print the table of --out and exit")
     args = parser.parse_args(argv)
+    if args.report:
+        return report(args.out)
+    if not (args.estimator and args.dataset and args.candidates):
+        parser.error("--estimator, --dataset and --candidates are required to fit")
     X, true_k, implied = load(args.dataset, args.seed)
     params = {**implied, **_tuples(json.loads(args.params))}
     estimator = KMeans(n_init=3) if args.estimator == "KMeans" else estimators[args.estimator](**params)
