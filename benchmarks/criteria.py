@@ -16,9 +16,13 @@ of ``benchmarks/quality.py`` and computes, without the labels:
   input as the estimator scales it, PCA to 50 components, 2,000 rows at most);
 - ``soft_mi``: ``H(mean p) - mean H(p)`` of ``predict_proba`` on the data, the
   information the soft assignments carry (IMSAT's objective without VAT);
-- ``perturbation_agreement``: the fraction of rows whose label survives the
-  package's perturbation of real rows (shift, rotation, zoom and slant for
-  images; Gaussian noise for flat rows), averaged over 3 draws;
+- ``perturbation_agreement``: how often a row's label survives the package's
+  perturbation of real rows (shift, rotation, zoom and slant for images;
+  Gaussian noise for flat rows), 3 draws, corrected for chance
+  (``model_selection.perturbation_agreement_score``; rows written before it
+  existed hold the uncorrected fraction over all rows);
+- ``score``: the estimator's ``score``, the sum of the neighbour and the
+  perturbation agreements;
 - ``sample_agreement``: for generative estimators, the mean over clusters of
   the fraction of ``sample(200, cluster=k)`` that 5 real neighbours put in k;
 - the last epoch's training losses (``history_``).
@@ -43,9 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from quality import DATASETS, RESULTS, _commit, _tuples, sample_agreement, scores  # noqa: E402
 
 from skgancluster import all_estimators  # noqa: E402
-from skgancluster._real_data import REAL_PERTURBATION_WITH_SLANT, perturb_real  # noqa: E402
 from skgancluster.losses import entropy  # noqa: E402
-from skgancluster.model_selection import internal_index  # noqa: E402
+from skgancluster.model_selection import internal_index, perturbation_agreement_score  # noqa: E402
 
 INDICES = ("neighbour_agreement", "silhouette", "calinski_harabasz", "davies_bouldin")
 
@@ -55,27 +58,14 @@ def soft_mi(est, X):
     return float(entropy(torch.as_tensor(proba.mean(0))) - entropy(torch.as_tensor(proba)).mean())
 
 
-def perturbation_agreement(est, X, draws=3, seed=0):
-    X = np.asarray(X, dtype=np.float32)
-    labels = est.predict(X)
-    offset = torch.as_tensor(est.input_offset_, dtype=torch.float32)
-    scale = torch.as_tensor(est.input_scale_, dtype=torch.float32)
-    rng = torch.Generator().manual_seed(seed)
-    agree = []
-    for _ in range(draws):
-        x = (torch.as_tensor(X) - offset) / scale
-        x_aug = perturb_real(x, est.image_shape_, rng, REAL_PERTURBATION_WITH_SLANT) * scale + offset
-        agree.append(float((est.predict(x_aug.numpy()) == labels).mean()))
-    return float(np.mean(agree))
-
-
 def criteria(est, X):
     labels = est.labels_
     out = {name: internal_index(X, labels, name, estimator=est) for name in INDICES}
     out["neighbours_and_silhouette"] = out["neighbour_agreement"] + out["silhouette"]
     if hasattr(est, "predict_proba"):
         out["soft_mi"] = soft_mi(est, X)
-    out["perturbation_agreement"] = perturbation_agreement(est, X)
+    out["perturbation_agreement"] = perturbation_agreement_score(est, X)
+    out["score"] = est.score(X)
     if hasattr(est, "sample"):
         per_cluster = [a for a in sample_agreement(est, X) if a is not None]
         out["sample_agreement"] = float(np.mean(per_cluster)) if per_cluster else 0.0

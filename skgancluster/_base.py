@@ -27,7 +27,7 @@ from skorch.history import History
 from ._config import config_context, get_config
 from ._docs import fill_doc
 from ._persistence import PersistenceMixin
-from .model_selection import internal_index
+from .model_selection import _perturbation_agreement, internal_index, score_rows
 from ._training import BatchSource, as_tensor_readonly, run_training, torch_threads
 from ._validation import (check_channel_order, check_image_shape, learn_scaling, positive_int_sequence, resolve_device,
                           validate_input)
@@ -379,12 +379,20 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         """A label-free quality of the clustering of ``X``: higher is better.
 
         The criterion ``n_init`` selects by, and what ``GridSearchCV``
-        without ``scoring`` maximises (as ``KMeans.score`` lets it): how
-        often a row's 10 nearest neighbours share its cluster, corrected for
-        chance (:func:`skgancluster.model_selection.neighbour_agreement_score`),
-        in a space that does not depend on the model (the input as the
-        model scales it, PCA to 50 components; 2,000 rows at most). It
-        compares fits with the same ``n_clusters``; choose the number of
+        without ``scoring`` maximises (as ``KMeans.score`` lets it): the sum
+        of two agreements, each corrected for chance, on at most 2,000 rows:
+
+        - how often a row's 10 nearest neighbours share its cluster, in a
+          space that does not depend on the model (the input as the model
+          scales it, PCA to 50 components;
+          :func:`skgancluster.model_selection.neighbour_agreement_score`):
+          does the clustering follow the data's local structure?
+        - how often a row keeps its cluster under a small label-preserving
+          perturbation (shift, rotation, zoom and slant of images; noise on
+          flat rows; :func:`skgancluster.model_selection.perturbation_agreement_score`):
+          are the clusters cut along directions that do not matter?
+
+        It compares fits with the same ``n_clusters``; choose the number of
         clusters with :func:`skgancluster.model_selection.select_n_clusters`.
 
         Parameters
@@ -398,7 +406,10 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         score : float
             Higher is better; ``-inf`` when ``X`` falls in a single cluster.
         """
-        return internal_index(X, self.predict(X), "neighbour_agreement", estimator=self)
+        X = score_rows(self._check_fitted_X(X))
+        labels = self._predict_checked(X)
+        return (internal_index(X, labels, "neighbour_agreement", estimator=self, sample_size=None)
+                + _perturbation_agreement(self, X, labels))
 
     # ------------------------------------------------------- training helpers
     def _adam(self, params, betas):
@@ -474,7 +485,10 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         labels : ndarray of shape (n_samples,)
             Cluster labels, consistent with ``labels_``.
         """
-        X = self._check_fitted_X(X)
+        return self._predict_checked(self._check_fitted_X(X))
+
+    def _predict_checked(self, X):
+        """``predict`` of rows already checked by ``_check_fitted_X``."""
         # Labels batch by batch on the device: no (n_samples, n_clusters) array on the host.
         labels = self._map_batches(X, self._batch_labeler())
         if (labels < 0).any():

@@ -13,7 +13,8 @@ from skgancluster import IMSATClustering, config_context
 from skgancluster.metrics import cluster_accuracy
 from skgancluster.model_selection import (NClustersSelection, WholeDataSplit, calinski_harabasz_scorer,
                                           davies_bouldin_scorer, internal_index, make_internal_scorer,
-                                          neighbour_agreement_scorer, select_n_clusters, silhouette_scorer)
+                                          neighbour_agreement_scorer, perturbation_agreement_score,
+                                          select_n_clusters, silhouette_scorer)
 
 from conftest import make_fast
 
@@ -63,6 +64,22 @@ def test_score_is_higher_for_a_clustering_that_matches_the_data(four_blobs):
     good, untrained = _imsat(4).fit(X), _imsat(4).set_params(learning_rate=1e-7).fit(X)
     assert cluster_accuracy(y, good.labels_) > 0.95 > cluster_accuracy(y, untrained.labels_)
     assert good.score(X) > untrained.score(X)
+
+
+def test_perturbation_agreement_drops_when_a_cluster_is_cut_through_its_middle(four_blobs):
+    X, _ = four_blobs
+    est = _imsat(4).fit(X)
+    assert perturbation_agreement_score(est, X) > 0.99
+    predict = est._predict_checked
+    middle = np.median(X[est.labels_ == 0, 0])
+
+    def cut(rows):  # cluster 0 split in two at its median along the first feature
+        labels = predict(rows)
+        return np.where((labels == 0) & (rows[:, 0] > middle), 4, labels)
+
+    est._predict_checked = cut
+    assert perturbation_agreement_score(est, X) < 0.97
+    assert perturbation_agreement_score(est, X, random_state=1) != perturbation_agreement_score(est, X)
 
 
 @pytest.mark.parametrize("scorer", [neighbour_agreement_scorer, silhouette_scorer, calinski_harabasz_scorer,
