@@ -27,7 +27,7 @@ from skorch.history import History
 from ._config import config_context, get_config
 from ._docs import fill_doc
 from ._persistence import PersistenceMixin
-from .model_selection import _perturbation_agreement, internal_index, score_rows
+from .model_selection import _perturbation_agreement, _score_rows, internal_index
 from ._training import BatchSource, as_tensor_readonly, run_training, torch_threads
 from ._validation import (check_channel_order, check_image_shape, learn_scaling, positive_int_sequence, resolve_device,
                           validate_input)
@@ -406,7 +406,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         score : float
             Higher is better; ``-inf`` when ``X`` falls in a single cluster.
         """
-        X = score_rows(self._check_fitted_X(X))
+        X = _score_rows(self._check_fitted_X(X))
         labels = self._predict_checked(X)
         return (internal_index(X, labels, "neighbour_agreement", estimator=self, sample_size=None)
                 + _perturbation_agreement(self, X, labels))

@@ -39,8 +39,8 @@ from ._real_data import REAL_PERTURBATION_WITH_SLANT, perturb_real
 # Rows an internal index is computed on at most (drawn at random beyond).
 _SAMPLE_SIZE = 2000
 
-__all__ = ["internal_index", "neighbour_agreement_score", "perturbation_agreement_score", "make_internal_scorer", "neighbour_agreement_scorer",
-           "silhouette_scorer", "calinski_harabasz_scorer", "davies_bouldin_scorer", "WholeDataSplit",
+__all__ = ["internal_index", "neighbour_agreement_score", "perturbation_agreement_score", "make_internal_scorer",
+           "neighbour_agreement_scorer", "silhouette_scorer", "calinski_harabasz_scorer", "davies_bouldin_scorer", "WholeDataSplit",
            "select_n_clusters", "NClustersSelection"]
 
 
@@ -100,7 +100,7 @@ def perturbation_agreement_score(estimator, X, *, n_draws=3, sample_size=_SAMPLE
         1 when no row changes cluster, 0 at chance; ``-inf`` when the rows
         fall in a single cluster.
     """
-    X = score_rows(estimator._check_fitted_X(X), sample_size, random_state)
+    X = _score_rows(estimator._check_fitted_X(X), sample_size, random_state)
     return _perturbation_agreement(estimator, X, estimator._predict_checked(X), n_draws, random_state)
 
 
@@ -113,12 +113,11 @@ def _perturbation_agreement(estimator, X, labels, n_draws=3, random_state=0):
     scale = torch.as_tensor(np.asarray(estimator.input_scale_, dtype=np.float32))
     scaled = (torch.as_tensor(X, dtype=torch.float32) - offset) / scale
     generator = torch.Generator().manual_seed(random_state)
-    kept = np.mean([
-        estimator._predict_checked((perturb_real(scaled, estimator.image_shape_, generator, REAL_PERTURBATION_WITH_SLANT)
-                 * scale + offset).numpy()) == labels
-        for _ in range(n_draws)
-    ])
-    return _chance_corrected(kept, labels)
+    kept = []
+    for _ in range(n_draws):
+        perturbed = perturb_real(scaled, estimator.image_shape_, generator, REAL_PERTURBATION_WITH_SLANT)
+        kept.append(estimator._predict_checked((perturbed * scale + offset).numpy()) == labels)
+    return _chance_corrected(np.mean(kept), labels)
 
 
 _INDICES = {
@@ -204,7 +203,7 @@ def _as_rows(X):
     return check_array(X, accept_sparse="csr", dtype=np.float64)
 
 
-def score_rows(X, sample_size=_SAMPLE_SIZE, random_state=0):
+def _score_rows(X, sample_size=_SAMPLE_SIZE, random_state=0):
     """At most ``sample_size`` rows of ``X``, drawn with ``random_state``: the rows a score is computed on."""
     rows = _sample_rows(_num_samples(X), sample_size, random_state)
     return X if rows is None else _take(X, rows)
