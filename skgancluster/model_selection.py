@@ -40,8 +40,8 @@ from ._real_data import REAL_PERTURBATION_WITH_SLANT, perturb_real
 _SAMPLE_SIZE = 2000
 
 __all__ = ["internal_index", "neighbour_agreement_score", "perturbation_agreement_score", "make_internal_scorer",
-           "neighbour_agreement_scorer", "silhouette_scorer", "calinski_harabasz_scorer", "davies_bouldin_scorer", "WholeDataSplit",
-           "select_n_clusters", "NClustersSelection"]
+           "neighbour_agreement_scorer", "silhouette_scorer", "calinski_harabasz_scorer", "davies_bouldin_scorer",
+           "WholeDataSplit", "select_n_clusters", "NClustersSelection"]
 
 
 def _chance_corrected(observed, labels):
