@@ -13,7 +13,8 @@ centres, drawn with ``--seed``), ``synthetic`` (``make_clustergan_synthetic``, 2
 ``random_state=--seed``); the table is printed and appended as one JSON line to
 ``--out`` (default ``benchmarks/results/select_n_clusters.jsonl``) with the chosen K by
 every criterion. ``--report`` prints the rows of ``--out`` as the Markdown table of
-``doc/benchmarks.md`` (the last row of each estimator and data set) without fitting.
+``doc/benchmarks.md`` (the last row of each estimator and data set, the choice made
+again from its table by ``model_selection.choose_n_clusters``) without fitting.
 """
 
 import argparse
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from quality import RESULTS, _commit, _machine, _tuples  # noqa: E402
 
 from skgancluster import all_estimators, datasets  # noqa: E402
-from skgancluster.model_selection import select_n_clusters  # noqa: E402
+from skgancluster.model_selection import choose_n_clusters, select_n_clusters  # noqa: E402
 
 CRITERIA = ("stability", "silhouette", "calinski_harabasz", "davies_bouldin")
 
@@ -63,8 +64,9 @@ def report(path):
             order.index(item[0][0]) if item[0][0] in order else len(order), item[0][1] != "KMeans", item[0][1])):
         ks = [r["n_clusters"] for r in row["table"]]
         stability = " / ".join(f"{r['stability']:.2f}" for r in row["table"])
+        # chosen again from the table: rows written before a change of the rule keep the old choice
         chosen = [f"**{k}**" if k == row["true_k"] else str(k)
-                  for k in (row["chosen"]["stability"], row["chosen"]["silhouette"])]
+                  for k in (choose_n_clusters(row["table"], c) for c in ("stability", "silhouette"))]
         print(f"| {dataset} ({row['true_k']}) | {ks[0]}-{ks[-1]} | {estimator} | {stability} | {chosen[0]} "
               f"| {chosen[1]} | {row['seconds']:.0f} s |")
 
@@ -92,10 +94,7 @@ def main(argv=None):
         warnings.simplefilter("ignore")
         selection = select_n_clusters(estimator, X, args.candidates, random_state=args.seed)
     seconds = time.perf_counter() - started
-    chosen = {}
-    for criterion in CRITERIA:
-        best = max(row[criterion] for row in selection.table)
-        chosen[criterion] = max(row["n_clusters"] for row in selection.table if row[criterion] == best)
+    chosen = {criterion: choose_n_clusters(selection.table, criterion) for criterion in CRITERIA}
     print(f"# {args.estimator} on {args.dataset} (true K={true_k}), seed {args.seed}, {seconds:.0f} s")
     print(selection)
     print("chosen K by " + ", ".join(f"{c}: {k}" for c, k in chosen.items()))

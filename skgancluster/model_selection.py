@@ -41,7 +41,7 @@ _SAMPLE_SIZE = 2000
 
 __all__ = ["internal_index", "neighbour_agreement_score", "perturbation_agreement_score", "make_internal_scorer",
            "neighbour_agreement_scorer", "silhouette_scorer", "calinski_harabasz_scorer", "davies_bouldin_scorer",
-           "WholeDataSplit", "select_n_clusters", "NClustersSelection"]
+           "WholeDataSplit", "select_n_clusters", "choose_n_clusters", "NClustersSelection"]
 
 
 def _chance_corrected(observed, labels):
@@ -376,6 +376,17 @@ class NClustersSelection:
         return ax
 
 
+def choose_n_clusters(table, criterion="stability"):
+    """The ``n_clusters`` a table of :class:`NClustersSelection` chooses by ``criterion``.
+
+    The largest ``K`` with the highest ``criterion`` among the candidates
+    whose fits found all ``K`` clusters (among all when none did).
+    """
+    complete = [row for row in table if row["n_found"] == row["n_clusters"]] or table
+    best = max(row[criterion] for row in complete)
+    return max(row["n_clusters"] for row in complete if row[criterion] == best)
+
+
 def select_n_clusters(estimator, X, candidates, *, criterion="stability", subsample=0.8, n_pairs=1, refit=False,
                       random_state=None, n_jobs=None, verbose=0):
     """Fit each candidate number of clusters and choose one, without labels.
@@ -402,9 +413,11 @@ def select_n_clusters(estimator, X, candidates, *, criterion="stability", subsam
     criterion : {"stability", "silhouette", "calinski_harabasz", "davies_bouldin"}, default="stability"
         The column of the table whose maximum chooses ``K``; ties go to
         the larger ``K`` (a well-separated K is often as stable as every
-        smaller one). Stability can prefer a smaller ``K`` when groups of
-        clusters lie far apart (two groups are split the same way every
-        time): read the table, not only the choice.
+        smaller one). A candidate whose fits left clusters empty
+        (``n_found`` below ``K``) gave a partition into fewer clusters, so
+        it is chosen only if every candidate did. Stability can prefer a
+        smaller ``K`` when groups of clusters lie far apart (two groups are
+        split the same way every time): read the table, not only the choice.
     subsample : float, default=0.8
         Fraction of the rows in each subsample.
     n_pairs : int, default=1
@@ -471,8 +484,6 @@ def select_n_clusters(estimator, X, candidates, *, criterion="stability", subsam
         table.append({"n_clusters": k, "stability": float(np.mean(stability)),
                       "stability_std": float(np.std(stability)), "n_found": int(np.median(found)),
                       **{name: float(np.mean(values)) for name, values in indices.items()}})
-    scores = np.array([row[criterion] for row in table])
-    best = max(i for i in range(len(table)) if scores[i] == scores.max())
-    chosen = table[best]["n_clusters"]
+    chosen = choose_n_clusters(table, criterion)
     final = clone(estimator).set_params(n_clusters=chosen).fit(X) if refit else None
     return NClustersSelection(table, chosen, criterion, final)

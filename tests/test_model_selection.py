@@ -13,8 +13,8 @@ from skgancluster import IMSATClustering, config_context
 from skgancluster.metrics import cluster_accuracy
 from skgancluster.model_selection import (NClustersSelection, WholeDataSplit, calinski_harabasz_scorer,
                                           davies_bouldin_scorer, internal_index, make_internal_scorer,
-                                          neighbour_agreement_scorer, perturbation_agreement_score,
-                                          select_n_clusters, silhouette_scorer)
+                                          choose_n_clusters, neighbour_agreement_scorer,
+                                          perturbation_agreement_score, select_n_clusters, silhouette_scorer)
 
 from conftest import make_fast
 
@@ -64,6 +64,17 @@ def test_score_is_higher_for_a_clustering_that_matches_the_data(four_blobs):
     good, untrained = _imsat(4).fit(X), _imsat(4).set_params(learning_rate=1e-7).fit(X)
     assert cluster_accuracy(y, good.labels_) > 0.95 > cluster_accuracy(y, untrained.labels_)
     assert good.score(X) > untrained.score(X)
+
+
+def test_a_candidate_that_left_clusters_empty_is_not_chosen():
+    def row(k, stability, found):
+        return {"n_clusters": k, "stability": stability, "n_found": found}
+
+    # K=9 reproduced the K=8 partition (one cluster empty): the tie goes to 8, not to the larger K
+    table = [row(7, 0.8, 7), row(8, 1.0, 8), row(9, 1.0, 8), row(10, 0.9, 10)]
+    assert choose_n_clusters(table) == 8
+    assert choose_n_clusters([row(8, 1.0, 8), row(9, 1.0, 9)]) == 9  # complete ties: the larger K
+    assert choose_n_clusters([row(8, 0.5, 7), row(9, 0.9, 8)]) == 9  # none complete: all candidates
 
 
 def test_perturbation_agreement_drops_when_a_cluster_is_cut_through_its_middle(four_blobs):
