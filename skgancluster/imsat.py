@@ -52,6 +52,11 @@ class IMSATClustering(BaseDeepClustering):
         as in the augmented-GAN paper's information term. 0 is IMSAT's
         ``-mu * H(Y)`` (up to a constant), which makes clusters of nearly
         equal size; a positive value lets them follow imbalanced classes.
+    balance_warmup : float in [0, 1], default=0
+        Fraction of the epochs over which the tolerance grows linearly from 0
+        to ``balance_tolerance``: the clusters first form at nearly equal
+        sizes, and only then may they follow the classes' sizes. 0 applies
+        the tolerance from the first step.
     max_cluster_size : float or None, default=1.5
         A soft upper bound on cluster sizes, as a multiple of the equal size
         ``n_samples / n_clusters``: the balance term gains
@@ -149,6 +154,7 @@ class IMSATClustering(BaseDeepClustering):
         "mu": [Interval(numbers.Real, 0, None, closed="left")],
         "lam": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
         "balance_tolerance": [Interval(numbers.Real, 0, None, closed="left")],
+        "balance_warmup": [Interval(numbers.Real, 0, 1, closed="both")],
         "max_cluster_size": [Interval(numbers.Real, 1, None, closed="left"), None],
         "radius_factor": [Interval(numbers.Real, 0, None, closed="left")],
         "n_neighbours": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -159,14 +165,15 @@ class IMSATClustering(BaseDeepClustering):
     }
     _architecture_params = ("n_clusters", "image_shape", "hidden_units", "scaling")
 
-    def __init__(self, n_clusters=8, *, mu=4.0, lam="auto", balance_tolerance=0.0, max_cluster_size=1.5,
-                 radius_factor=0.25, n_neighbours=10, reference_size=5000, xi="auto", affine_weight="auto",
+    def __init__(self, n_clusters=8, *, mu=4.0, lam="auto", balance_tolerance=0.0, balance_warmup=0.0,
+                 max_cluster_size=1.5, radius_factor=0.25, n_neighbours=10, reference_size=5000, xi="auto", affine_weight="auto",
                  image_shape=None, hidden_units="auto", max_iter="auto", batch_size=250, learning_rate=2e-3,
                  scaling="auto", device="auto", random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1):
         self.n_clusters = n_clusters
         self.mu = mu
         self.lam = lam
         self.balance_tolerance = balance_tolerance
+        self.balance_warmup = balance_warmup
         self.max_cluster_size = max_cluster_size
         self.radius_factor = radius_factor
         self.n_neighbours = n_neighbours
@@ -230,12 +237,14 @@ class IMSATClustering(BaseDeepClustering):
         if ctx.epoch == 0:  # every fit, on the data it is given
             ctx.radius = self.radius_factor * neighbour_radius(ctx.source, self.n_neighbours, self.reference_size,
                                                                ctx.rng)
+        warmup_epochs = self.balance_warmup * ctx.n_epochs
+        ctx.balance_tolerance = self.balance_tolerance * min(1.0, ctx.epoch / warmup_epochs if warmup_epochs else 1.0)
 
     def _train_step(self, x_real, ctx):
         classifier = self.networks_["classifier"]
         proba = classifier(x_real).softmax(1)
         conditional, marginal = entropy(proba).mean(), marginal_entropy(proba)
-        imbalance = imbalance_beyond(proba, self.balance_tolerance)
+        imbalance = imbalance_beyond(proba, ctx.balance_tolerance)
         if self.max_cluster_size is not None:
             imbalance = imbalance + oversize(proba, self.max_cluster_size)
         loss = self._lam * (conditional + self.mu * imbalance)
