@@ -17,6 +17,10 @@ __all__ = ["SIMIClusterGAN"]
 # The default first phase lets cluster sizes differ from equal by this much (nats of
 # KL(p(y) || uniform)): one class of ten cut to a tenth of its size is 0.07 from uniform.
 PRIOR_BALANCE_TOLERANCE = 0.1
+# ... from half-way through its training: its clusters first form at nearly equal sizes.
+PRIOR_BALANCE_WARMUP = 0.5
+# ... and it keeps the best of this many runs by its ``score``.
+PRIOR_N_INIT = 3
 
 
 @fill_doc
@@ -48,11 +52,18 @@ class SIMIClusterGAN(ClusterGANClustering):
         ``n_clusters`` set to this estimator's. ``None`` is
         ``IMSATClustering`` (the paper's phase 1) with this estimator's
         ``n_clusters``, ``image_shape``, ``scaling``, ``device``,
-        ``random_state``, ``verbose`` and ``n_jobs``, and one departure
-        from its defaults: ``balance_tolerance=0.1``, so that the learned
+        ``random_state``, ``verbose`` and ``n_jobs``, and three departures
+        from its defaults. ``balance_tolerance=0.1``, so that the learned
         proportions can follow imbalanced classes (IMSAT's balance term
         alone makes clusters of nearly equal size, and then the prior is
-        not the data's). IMSAT's default ``max_cluster_size=1.5`` keeps two
+        not the data's); ``balance_warmup=0.5``, so that this tolerance
+        grows over the first half of the training, after the clusters have
+        formed at nearly equal sizes (with the tolerance from the start, a
+        balanced class's cluster could shrink to almost nothing, its class
+        spread over the others); and ``n_init=3``, the best of three runs
+        by ``score``, which makes the first phase three times as long
+        (``doc/benchmarks.md`` has what each choice changed on MNIST-5k,
+        balanced and with classes cut). IMSAT's default ``max_cluster_size=1.5`` keeps two
         classes from sharing a cluster within that tolerance, while small
         classes keep their size; a class larger than 1.5 times the equal
         size is then split, so for such data pass
@@ -201,6 +212,7 @@ class SIMIClusterGAN(ClusterGANClustering):
     def _make_prior_estimator(self):
         if self.prior_estimator is None:
             return IMSATClustering(self.n_clusters, balance_tolerance=PRIOR_BALANCE_TOLERANCE,
+                                   balance_warmup=PRIOR_BALANCE_WARMUP, n_init=PRIOR_N_INIT,
                                    image_shape=self._image_shape, scaling=self.scaling, device=self.device,
                                    random_state=self._seed(), verbose=self.verbose, n_jobs=self.n_jobs)
         prior = clone(self.prior_estimator)

@@ -77,6 +77,20 @@ def test_hidden_units_auto_and_the_affine_self_augmentation_for_images():
     assert "affine" not in paper.history_[-1]
 
 
+def test_balance_warmup_grows_the_tolerance_linearly(monkeypatch):
+    import skgancluster.imsat as imsat
+
+    seen = []
+    original = imsat.imbalance_beyond
+    monkeypatch.setattr(imsat, "imbalance_beyond", lambda proba, tolerance: seen.append(tolerance) or original(
+        proba, tolerance))
+    X = make_blobs(n_samples=40, centers=2, n_features=3, random_state=0)[0]
+    IMSATClustering(2, balance_tolerance=0.1, balance_warmup=0.5, max_iter=4, batch_size=20, random_state=0,
+                    device="cpu").fit(X)
+    # Two steps per epoch; the tolerance rises over the first half of the 4 epochs, then stays.
+    np.testing.assert_allclose(seen, [0, 0, 0.05, 0.05, 0.1, 0.1, 0.1, 0.1])
+
+
 @pytest.mark.slow
 def test_load_digits_quality():
     X, y = load_digits(return_X_y=True)
