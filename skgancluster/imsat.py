@@ -56,7 +56,8 @@ class IMSATClustering(BaseDeepClustering):
         Fraction of the epochs over which the tolerance grows linearly from 0
         to ``balance_tolerance``: the clusters first form at nearly equal
         sizes, and only then may they follow the classes' sizes. 0 applies
-        the tolerance from the first step.
+        the tolerance from the first step. Epochs are counted within each
+        call to ``fit``.
     max_cluster_size : float or None, default=1.5
         A soft upper bound on cluster sizes, as a multiple of the equal size
         ``n_samples / n_clusters``: the balance term gains
@@ -166,9 +167,10 @@ class IMSATClustering(BaseDeepClustering):
     _architecture_params = ("n_clusters", "image_shape", "hidden_units", "scaling")
 
     def __init__(self, n_clusters=8, *, mu=4.0, lam="auto", balance_tolerance=0.0, balance_warmup=0.0,
-                 max_cluster_size=1.5, radius_factor=0.25, n_neighbours=10, reference_size=5000, xi="auto", affine_weight="auto",
-                 image_shape=None, hidden_units="auto", max_iter="auto", batch_size=250, learning_rate=2e-3,
-                 scaling="auto", device="auto", random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1):
+                 max_cluster_size=1.5, radius_factor=0.25, n_neighbours=10, reference_size=5000, xi="auto",
+                 affine_weight="auto", image_shape=None, hidden_units="auto", max_iter="auto", batch_size=250,
+                 learning_rate=2e-3, scaling="auto", device="auto", random_state=None, verbose=0, warm_start=False,
+                 n_jobs=None, n_init=1):
         self.n_clusters = n_clusters
         self.mu = mu
         self.lam = lam
@@ -237,8 +239,10 @@ class IMSATClustering(BaseDeepClustering):
         if ctx.epoch == 0:  # every fit, on the data it is given
             ctx.radius = self.radius_factor * neighbour_radius(ctx.source, self.n_neighbours, self.reference_size,
                                                                ctx.rng)
+        # The tolerance grows linearly over the warm-up epochs, then holds.
         warmup_epochs = self.balance_warmup * ctx.n_epochs
-        ctx.balance_tolerance = self.balance_tolerance * min(1.0, ctx.epoch / warmup_epochs if warmup_epochs else 1.0)
+        progress = min(1.0, ctx.epoch / warmup_epochs) if warmup_epochs else 1.0
+        ctx.balance_tolerance = self.balance_tolerance * progress
 
     def _train_step(self, x_real, ctx):
         classifier = self.networks_["classifier"]

@@ -17,7 +17,7 @@ __all__ = ["SIMIClusterGAN"]
 # The default first phase lets cluster sizes differ from equal by this much (nats of
 # KL(p(y) || uniform)): one class of ten cut to a tenth of its size is 0.07 from uniform.
 PRIOR_BALANCE_TOLERANCE = 0.1
-# ... from half-way through its training: its clusters first form at nearly equal sizes.
+# ... reached over the first half of its epochs: its clusters first form at nearly equal sizes.
 PRIOR_BALANCE_WARMUP = 0.5
 # ... and it keeps the best of this many runs by its ``score``.
 PRIOR_N_INIT = 3
@@ -63,8 +63,9 @@ class SIMIClusterGAN(ClusterGANClustering):
         spread over the others); and ``n_init=3``, the best of three runs
         by ``score``, which makes the first phase three times as long
         (``doc/benchmarks.md`` has what each choice changed on MNIST-5k,
-        balanced and with classes cut). IMSAT's default ``max_cluster_size=1.5`` keeps two
-        classes from sharing a cluster within that tolerance, while small
+        balanced and with classes cut). IMSAT's default
+        ``max_cluster_size=1.5`` keeps two classes from sharing a cluster
+        within that tolerance, while small
         classes keep their size; a class larger than 1.5 times the equal
         size is then split, so for such data pass
         ``IMSATClustering(balance_tolerance=0.1, max_cluster_size=None)``.
