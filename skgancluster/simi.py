@@ -14,13 +14,11 @@ from .imsat import IMSATClustering
 
 __all__ = ["SIMIClusterGAN"]
 
-# The default first phase lets cluster sizes differ from equal by this much (nats of
-# KL(p(y) || uniform)): one class of ten cut to a tenth of its size is 0.07 from uniform.
-PRIOR_BALANCE_TOLERANCE = 0.1
-# ... reached over the first half of its epochs: its clusters first form at nearly equal sizes.
-PRIOR_BALANCE_WARMUP = 0.5
-# ... and it keeps the best of this many runs by its ``score``.
-PRIOR_N_INIT = 3
+# The default first phase's departures from IMSAT's defaults. Cluster sizes may differ from
+# equal by 0.1 nats of KL(p(y) || uniform) (one class of ten cut to a tenth of its size is
+# 0.07 from uniform), a tolerance reached over the first half of the epochs, so that the
+# clusters first form at nearly equal sizes; and the best of three runs by ``score``.
+PRIOR_DEPARTURES = dict(balance_tolerance=0.1, balance_warmup=0.5, n_init=3)
 
 
 @fill_doc
@@ -212,10 +210,9 @@ class SIMIClusterGAN(ClusterGANClustering):
     # ------------------------------------------------------------- phase 1
     def _make_prior_estimator(self):
         if self.prior_estimator is None:
-            return IMSATClustering(self.n_clusters, balance_tolerance=PRIOR_BALANCE_TOLERANCE,
-                                   balance_warmup=PRIOR_BALANCE_WARMUP, n_init=PRIOR_N_INIT,
-                                   image_shape=self._image_shape, scaling=self.scaling, device=self.device,
-                                   random_state=self._seed(), verbose=self.verbose, n_jobs=self.n_jobs)
+            return IMSATClustering(self.n_clusters, **PRIOR_DEPARTURES, image_shape=self._image_shape,
+                                   scaling=self.scaling, device=self.device, random_state=self._seed(),
+                                   verbose=self.verbose, n_jobs=self.n_jobs)
         prior = clone(self.prior_estimator)
         params = prior.get_params(deep=False)
         if "n_clusters" in params:
