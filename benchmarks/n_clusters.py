@@ -9,12 +9,13 @@ Data sets: ``blobs3``, ``blobs5``, ``blobs8`` (``make_blobs``, 1,000 x 10, that 
 centres, drawn with ``--seed``), ``synthetic`` (``make_clustergan_synthetic``, 2,000 x
 100, K=4), ``digits`` (load_digits as 1x8x8 images, K=10), ``mnist5k`` (1x28x28, K=10).
 ``--estimator KMeans`` runs scikit-learn's ``KMeans(n_init=3)`` as a reference.
-``select_n_clusters`` runs at its defaults (one pair of 80 % subsamples per candidate,
-``random_state=--seed``); the table is printed and appended as one JSON line to
-``--out`` (default ``benchmarks/results/select_n_clusters.jsonl``) with the chosen K by
-every criterion. ``--report`` prints the rows of ``--out`` as the Markdown table of
-``doc/benchmarks.md`` (the last row of each estimator and data set, the choice made
-again from its table by ``model_selection.choose_n_clusters``) without fitting.
+``select_n_clusters`` runs at its defaults (80 % subsamples, ``random_state=--seed``)
+with ``--n-pairs`` pairs of subsamples per candidate (default 1); the table is printed
+and appended as one JSON line to ``--out`` (default
+``benchmarks/results/select_n_clusters.jsonl``) with the chosen K by every criterion.
+``--report`` prints the rows of ``--out`` as the Markdown table of ``doc/benchmarks.md``
+(the last row of each estimator and data set, the choice made again from its table by
+``model_selection.choose_n_clusters``) without fitting.
 """
 
 import argparse
@@ -79,6 +80,7 @@ def main(argv=None):
     parser.add_argument("--candidates", type=int, nargs="+")
     parser.add_argument("--params", default="{}")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--n-pairs", type=int, default=1, help="pairs of subsamples per candidate")
     parser.add_argument("--out", default=str(RESULTS / "select_n_clusters.jsonl"))
     parser.add_argument("--report", action="store_true", help="print the table of --out and exit")
     args = parser.parse_args(argv)
@@ -92,13 +94,15 @@ def main(argv=None):
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        selection = select_n_clusters(estimator, X, args.candidates, random_state=args.seed)
+        selection = select_n_clusters(estimator, X, args.candidates, n_pairs=args.n_pairs,
+                                      random_state=args.seed)
     seconds = time.perf_counter() - started
     chosen = {criterion: choose_n_clusters(selection.table, criterion) for criterion in CRITERIA}
     print(f"# {args.estimator} on {args.dataset} (true K={true_k}), seed {args.seed}, {seconds:.0f} s")
     print(selection)
     print("chosen K by " + ", ".join(f"{c}: {k}" for c, k in chosen.items()))
     row = {"estimator": args.estimator, "dataset": args.dataset, "true_k": true_k, "seed": args.seed,
+           "n_pairs": args.n_pairs,
            "params": params if args.estimator != "KMeans" else {"n_init": 3}, "chosen": chosen,
            "table": selection.table, "seconds": round(seconds, 1), "commit": _commit(), "machine": _machine()}
     with open(args.out, "a") as fh:
