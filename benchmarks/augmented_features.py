@@ -100,7 +100,7 @@ def main():
             trained = gan_epochs
             row = {"dataset": args.dataset, "seed": seed, "gan_epochs": gan_epochs, "snapshots": args.snapshots,
                    "gan_cpu_seconds": round(time.process_time() - start, 1)}
-            row.update(measure(gan, X, y, seed, with_imsat=gan_epochs == epochs[-1] or not args.snapshots))
+            row.update(measure(gan, X, y, seed, with_imsat=gan_epochs == epochs[-1]))
             row.update(torch=torch.__version__, commit=_commit(), date=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
             print(json.dumps(row), flush=True)
             with open(out, "a") as fh:

@@ -63,15 +63,14 @@ class SIMIClusterGAN(ClusterGANClustering):
         (``doc/benchmarks.md`` has what each choice changed on MNIST-5k,
         balanced and with classes cut). IMSAT's default
         ``max_cluster_size=1.5`` keeps two classes from sharing a cluster
-        within that tolerance, while small
-        classes keep their size; a class larger than 1.5 times the equal
-        size is then split, so for such data pass
-        ``IMSATClustering(balance_tolerance=0.1, max_cluster_size=None)``.
-        The paper's first phase is
+        within that tolerance, while small classes keep their size; a class
+        larger than 1.5 times the equal size is then split, so for such
+        data pass ``IMSATClustering(balance_tolerance=0.1,
+        max_cluster_size=None)``. The paper's first phase is
         ``prior_estimator=IMSATClustering(image_shape=image_shape,
-        max_cluster_size=None)`` (with our affine self-augmentation for
-        images; ``affine_weight=0`` removes it)
-        (a given estimator keeps its own ``image_shape``).
+        max_cluster_size=None)``, with our affine self-augmentation for
+        images (``affine_weight=0`` removes it); a given estimator keeps
+        its own ``image_shape``.
         A ``random_state`` of None in a given estimator is set from this
         estimator's.
     latent_dim : int, default=30
