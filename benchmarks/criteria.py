@@ -44,7 +44,7 @@ import torch
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality import DATASETS, RESULTS, _commit, _tuples, sample_agreement, scores  # noqa: E402
+from quality import DATASETS, RESULTS, _commit, _estimators_in, _machine, _tuples, head_fields, sample_agreement, scores  # noqa: E402
 
 from skgancluster import all_estimators  # noqa: E402
 from skgancluster.losses import entropy  # noqa: E402
@@ -104,18 +104,19 @@ def main(argv=None):
         return report(args.report)
     torch.set_num_threads(1)
     loader, n_clusters, implied = DATASETS[args.dataset]
-    params = {**implied, **_tuples(json.loads(args.params))}
+    params = {**implied, **_estimators_in(_tuples(json.loads(args.params)), estimators)}
     out = Path(args.out) if args.out else RESULTS / f"criteria_{args.estimator}_{args.dataset}.jsonl"
     for seed in args.seeds:
         X, y = loader(seed)
         est = estimators[args.estimator](n_clusters, random_state=seed, **params)
-        started = time.process_time()
+        started, cpu_started = time.perf_counter(), time.process_time()
         est.fit(X)
         row = {"seed": seed, "method": args.estimator, "dataset": args.dataset, "params": params,
-               **scores(y, est.labels_), "cpu_seconds": round(time.process_time() - started, 1),
-               "commit": _commit(), "criteria": criteria(est, X)}
+               **scores(y, est.labels_), "seconds": round(time.perf_counter() - started, 1),
+               "cpu_seconds": round(time.process_time() - cpu_started, 1), **head_fields(est, y),
+               "commit": _commit(), "machine": _machine(), "torch": torch.__version__, "criteria": criteria(est, X)}
         with open(out, "a") as fh:
-            fh.write(json.dumps(row, default=list) + "\n")
+            fh.write(json.dumps(row, default=lambda v: repr(v) if hasattr(v, "get_params") else list(v)) + "\n")
         if args.save_labels:
             np.save(Path(args.save_labels) / f"{args.estimator}_{args.dataset}_{seed}.npy", est.labels_)
         print(f"seed {seed} ACC {row['acc']:.3f} " + " ".join(f"{k} {v:.3f}" for k, v in row["criteria"].items()),

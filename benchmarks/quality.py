@@ -171,6 +171,14 @@ def sample_agreement(est, X, n_samples=200):
     return agreement
 
 
+def head_fields(est, y):
+    """For multi-head estimators, every head's ACC (``head_acc``) and the selected head (``best_head``)."""
+    if not hasattr(est, "head_labels_"):
+        return {}
+    return {"head_acc": [round(float(cluster_accuracy(y, h)), 4) for h in est.head_labels_.T],
+            "best_head": int(est.best_head_)}
+
+
 def _sorted_fractions(labels):
     """Fraction of the rows in each group, largest first."""
     return np.round(np.sort(np.bincount(np.unique(labels, return_inverse=True)[1]))[::-1] / len(labels), 4).tolist()
@@ -216,7 +224,8 @@ def _machine():
             cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {os.cpu_count()} cores"
+    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    return f"{cpu}, {os.cpu_count()} cores{gpu}"
 
 
 def summary_lines(rows, methods):
@@ -297,9 +306,7 @@ def main(argv=None):
                 row["cluster_proportions"] = np.round(est.cluster_proportions_, 4).tolist()
             if hasattr(est, "sample"):
                 row["sample_agreement"] = sample_agreement(est, X)
-            if hasattr(est, "head_labels_"):  # every head's ACC beside the selected one's
-                row["head_acc"] = [round(float(cluster_accuracy(y, h)), 4) for h in est.head_labels_.T]
-                row["best_head"] = int(est.best_head_)
+            row.update(head_fields(est, y))
             rows.append(row)
             with open(out, "a") as fh:  # row by row, so an interrupted run keeps its finished fits
                 fh.write(json.dumps(row, default=lambda v: repr(v) if hasattr(v, "get_params") else list(v)) + "\n")

@@ -47,6 +47,13 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
+def best_run(complete, scores):
+    """The index of the run ``n_init`` keeps: the best score among the runs that found
+    every cluster (a run that lost clusters failed by its own measure, and is kept only
+    if every run did)."""
+    return max(range(len(scores)), key=lambda i: (complete[i], scores[i]))
+
+
 @fill_doc
 class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                          BaseEstimator, metaclass=ABCMeta):
@@ -330,9 +337,8 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         return self
 
     def _adopt_run(self, runs, scores, seeds):
-        # A run that lost clusters failed by its own measure (fit warned): kept only if every run did.
         complete = [len(np.unique(run.labels_)) == self.n_clusters for run in runs[:len(scores)]]
-        best = max(range(len(scores)), key=lambda i: (complete[i], scores[i])) if scores else len(runs) - 1
+        best = best_run(complete, scores) if scores else len(runs) - 1
         params = self.get_params(deep=False)
         self._forget_fit()
         self.__dict__.update({k: v for k, v in vars(runs[best]).items() if k not in params})

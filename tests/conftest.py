@@ -6,6 +6,8 @@ configuration lives here only: it sets the parameters an estimator has
 (read from ``get_params()``) and ignores the others.
 """
 
+import os
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
@@ -24,7 +26,8 @@ FAST_PARAMS = {
     "learning_rate": 3e-3,
     "n_critic": 1,
     "reference_size": 16,  # IMSAT: neighbours within a reference set, densified in blocks this small
-    "device": "cpu",
+    # SKGANCLUSTER_TEST_DEVICE=cuda runs the whole suite on a GPU (the CUDA path).
+    "device": os.environ.get("SKGANCLUSTER_TEST_DEVICE", "cpu"),
     "random_state": 0,
 }
 
