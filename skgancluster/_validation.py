@@ -157,7 +157,7 @@ def validate_input(estimator, X, reset):
 def resolve_device(device):
     """``"auto"`` -> CUDA when available, else CPU; check an explicit choice."""
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError) as exc:
@@ -167,6 +167,8 @@ def resolve_device(device):
                          "('auto' picks CUDA when available).")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={str(device)!r} was asked for but CUDA is not available; use 'auto' or 'cpu'.")
+    if device.type == "cuda" and device.index is None:  # "cuda" == "cuda:0" is False in torch: name the index
+        device = torch.device("cuda", torch.cuda.current_device())
     return device
 
 

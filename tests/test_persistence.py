@@ -14,6 +14,7 @@ from sklearn.exceptions import NotFittedError
 
 from conftest import make_fast
 from skgancluster import ClusterGANClustering, PreciseFeatureClustering
+from skgancluster._persistence import PersistenceMixin
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +123,8 @@ def _tensors_in(obj, seen=None, depth=0):
     seen.add(id(obj))
     if torch.is_tensor(obj):
         yield obj
+    elif isinstance(obj, PersistenceMixin):  # a nested estimator is pickled through its own __getstate__
+        yield from _tensors_in(obj.__getstate__(), seen, depth + 1)
     elif isinstance(obj, torch.nn.Module):
         yield from obj.state_dict().values()
     elif isinstance(obj, torch.optim.Optimizer):

@@ -134,7 +134,7 @@ def test_backprop_labels_do_not_depend_on_row_positions():
 @pytest.mark.parametrize("n_jobs, expected", [(None, 1), (2, 2), (-1, len(os.sched_getaffinity(0)))])
 def test_n_jobs_sets_threads_during_calls_and_restores_the_callers(blobs, n_jobs, expected):
     X, _ = blobs
-    est = make_fast(ClusterGANClustering, max_iter=1, n_jobs=n_jobs)
+    est = make_fast(ClusterGANClustering, max_iter=1, n_jobs=n_jobs, device="cpu")  # CPU threads; CUDA keeps them
     seen, original = [], est._train_step
 
     def step(x_real, ctx):
