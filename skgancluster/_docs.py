@@ -73,7 +73,7 @@ n_jobs : int or None, default=None
     and ``sample`` (restored afterwards). None means 1, as in
     scikit-learn; ``-1`` uses every core, which helps large networks on
     an idle machine. On a busy machine extra threads can be several
-    times slower.""",
+    times slower. Ignored on a CUDA device, where the GPU does the work.""",
     "n_init": """
 n_init : int, default=1
     Number of trainings from different seeds (drawn from
