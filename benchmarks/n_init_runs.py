@@ -18,7 +18,8 @@ One JSON line per run goes to ``--out`` (default
 seed), ``run`` (``"single"`` or the index among the N), ``random_state`` of the run,
 ACC, NMI, ARI, ``score``, ``complete`` (every cluster found), seconds and
 cpu_seconds. At the end, and with ``--report`` for existing files, it prints
-per seed the single fit's ACC and the kept run's, and their median and minimum.
+per seed the single fit's ACC and the kept run's, their median and minimum, and the
+Spearman correlation of ``score`` with ACC over all the runs.
 """
 
 import argparse
@@ -32,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from joblib import Parallel, delayed
+from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from quality import DATASETS, RESULTS, _commit, _estimators_in, _machine, _tuples, scores  # noqa: E402
@@ -79,6 +81,9 @@ def report(rows, n_init):
     if single:
         print(f"{'median':>5} {np.median(single):9.3f} {np.median(kept):9.3f}")
         print(f"{'min':>5} {min(single):9.3f} {min(kept):9.3f}   ({len(single)} seeds)")
+    if len(rows) >= 3:
+        rho = spearmanr([r["acc"] for r in rows], [r["score"] for r in rows]).statistic
+        print(f"Spearman correlation of score with ACC over all {len(rows)} runs: {rho:+.2f}")
 
 
 def main(argv=None):

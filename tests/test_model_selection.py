@@ -28,6 +28,8 @@ def test_n_init_keeps_the_best_scoring_run(estimator_class, blobs):
     X, _ = blobs
     est = make_fast(estimator_class, n_init=2, max_iter=2, n_clusters=3).fit(X)
     assert est.init_scores_.shape == (2,) and est.init_seeds_.shape == (2,)
+    # the runs' seeds come from random_state alone (benchmarks/n_init_runs.py trains them apart)
+    np.testing.assert_array_equal(est.init_seeds_, np.random.RandomState(0).randint(2**31 - 1, size=2))
     complete = [len(np.unique(clone(est).set_params(n_init=1, random_state=int(s)).fit(X).labels_)) == 3
                 for s in est.init_seeds_]
     assert est.best_init_ == max(range(2), key=lambda i: (complete[i], est.init_scores_[i]))
