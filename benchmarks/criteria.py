@@ -44,7 +44,8 @@ import torch
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality import DATASETS, RESULTS, _commit, _estimators_in, _machine, _tuples, head_fields, sample_agreement, scores  # noqa: E402
+from quality import (DATASETS, RESULTS, _commit, _estimators_in, _machine, _tuples, head_fields,  # noqa: E402
+                     sample_agreement, scores)
 
 from skgancluster import all_estimators  # noqa: E402
 from skgancluster.losses import entropy  # noqa: E402

@@ -47,8 +47,8 @@ def run_seeds(outer_seed, n_init):
     return np.random.RandomState(outer_seed).randint(2**31 - 1, size=n_init)
 
 
-def fit_one(name, dataset, params, outer_seed, run, random_state, threads):
-    torch.set_num_threads(threads)
+def fit_one(name, dataset, params, outer_seed, run, random_state):
+    torch.set_num_threads(1)
     loader, n_clusters, _ = DATASETS[dataset]
     X, y = loader(outer_seed, None)
     est = dict(all_estimators())[name](n_clusters, random_state=int(random_state), n_init=1, **params)
@@ -116,7 +116,7 @@ def main(argv=None):
     print(f"# {args.estimator} on {args.dataset}, {len(tasks)} fits over {args.jobs} processes -> {out}", flush=True)
     rows = []
     fits = Parallel(n_jobs=args.jobs, return_as="generator_unordered")(
-        delayed(fit_one)(args.estimator, args.dataset, params, seed, run, state, 1) for seed, run, state in tasks)
+        delayed(fit_one)(args.estimator, args.dataset, params, seed, run, state) for seed, run, state in tasks)
     for row in fits:
         row.update(context)
         rows.append(row)
