@@ -123,7 +123,7 @@ history_ : skorch.history.History
 networks_ : torch.nn.ModuleDict
     The trained networks, on ``device_``.
 device_ : torch.device
-    Where the networks live.
+    Where the networks live (``cpu``, or ``cuda:<index>``).
 input_offset_, input_scale_ : ndarray of shape (n_features_in_,)
     The learned scaling ``(x - offset) / scale`` applied to the input.
 init_seeds_, init_scores_ : ndarray of shape (n_init,)
