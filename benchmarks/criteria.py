@@ -44,8 +44,8 @@ import torch
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality import (DATASETS, RESULTS, _commit, _estimators_in, _machine, _tuples, head_fields,  # noqa: E402
-                     sample_agreement, scores)
+from quality import (DATASETS, RESULTS, _commit, _estimators_in, _machine, _tuples, add_fit_arguments,  # noqa: E402
+                     head_fields, sample_agreement, scores)
 
 from skgancluster import all_estimators  # noqa: E402
 from skgancluster.losses import entropy  # noqa: E402
@@ -93,11 +93,7 @@ def report(paths):
 def main(argv=None):
     estimators = dict(all_estimators())
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--estimator", choices=sorted(estimators))
-    parser.add_argument("--dataset", choices=sorted(DATASETS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
-    parser.add_argument("--params", default="{}")
-    parser.add_argument("--out", default=None)
+    add_fit_arguments(parser, estimators)
     parser.add_argument("--save-labels", metavar="DIR", help="also save each fit's labels_ there (.npy)")
     parser.add_argument("--report", nargs="*", help="print the correlations of these files and exit")
     args = parser.parse_args(argv)

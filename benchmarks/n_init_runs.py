@@ -36,7 +36,8 @@ from joblib import Parallel, delayed
 from scipy.stats import spearmanr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from quality import DATASETS, RESULTS, _commit, _estimators_in, _machine, _tuples, scores  # noqa: E402
+from quality import (DATASETS, RESULTS, _commit, _estimators_in, _machine, _tuples, add_fit_arguments,  # noqa: E402
+                     scores)
 
 from skgancluster import all_estimators  # noqa: E402
 from skgancluster._base import best_run  # noqa: E402
@@ -89,13 +90,9 @@ def report(rows, n_init):
 def main(argv=None):
     estimators = dict(all_estimators())
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--estimator", choices=sorted(estimators))
-    parser.add_argument("--dataset", choices=sorted(DATASETS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
+    add_fit_arguments(parser, estimators)
     parser.add_argument("--n-init", type=int, default=5)
-    parser.add_argument("--params", default="{}", help="JSON of estimator parameters")
     parser.add_argument("--jobs", type=int, default=1, help="processes, one torch thread each")
-    parser.add_argument("--out", default=None)
     parser.add_argument("--report", metavar="FILE", help="print the table of an existing file and exit")
     args = parser.parse_args(argv)
     if args.report:

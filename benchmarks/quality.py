@@ -179,6 +179,15 @@ def head_fields(est, y):
             "best_head": int(est.best_head_)}
 
 
+def add_fit_arguments(parser, estimators):
+    """The arguments of the scripts that fit one estimator over seeds (``criteria.py``, ``n_init_runs.py``)."""
+    parser.add_argument("--estimator", choices=sorted(estimators))
+    parser.add_argument("--dataset", choices=sorted(DATASETS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))
+    parser.add_argument("--params", default="{}", help="JSON of estimator parameters")
+    parser.add_argument("--out", default=None)
+
+
 def _sorted_fractions(labels):
     """Fraction of the rows in each group, largest first."""
     return np.round(np.sort(np.bincount(np.unique(labels, return_inverse=True)[1]))[::-1] / len(labels), 4).tolist()
