@@ -40,12 +40,7 @@ from quality import (DATASETS, RESULTS, _commit, _estimators_in, _machine, _tupl
                      scores)
 
 from skgancluster import all_estimators  # noqa: E402
-from skgancluster._base import best_run  # noqa: E402
-
-
-def run_seeds(outer_seed, n_init):
-    """The seeds ``fit(n_init=n_init)`` draws for its runs when ``random_state=outer_seed``."""
-    return np.random.RandomState(outer_seed).randint(2**31 - 1, size=n_init)
+from skgancluster._base import best_run, run_seeds  # noqa: E402
 
 
 def fit_one(name, dataset, params, outer_seed, run, random_state):
@@ -109,7 +104,7 @@ def main(argv=None):
                "threads": 1, "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
     # seed by seed, so that an interrupted run has whole seeds
     tasks = [task for seed in args.seeds
-             for task in [(seed, "single", seed), *((seed, i, s) for i, s in enumerate(run_seeds(seed, args.n_init)))]]
+             for task in [(seed, "single", seed), *((seed, i, s) for i, s in enumerate(run_seeds(np.random.RandomState(seed), args.n_init)))]]
     print(f"# {args.estimator} on {args.dataset}, {len(tasks)} fits over {args.jobs} processes -> {out}", flush=True)
     rows = []
     fits = Parallel(n_jobs=args.jobs, return_as="generator_unordered")(

@@ -47,6 +47,11 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
+def run_seeds(rng, n_init):
+    """The seeds of the ``n_init`` runs, drawn from the numpy RandomState ``rng``."""
+    return rng.randint(2**31 - 1, size=n_init)
+
+
 def best_run(complete, scores):
     """The index of the run ``n_init`` keeps: the best score among the runs that found
     every cluster (a run that lost clusters failed by its own measure, and is kept only
@@ -314,7 +319,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         completed run is kept (or the interrupted run's last epoch, when none
         completed), then ``on_interrupt`` decides as for a single fit.
         """
-        seeds = self._rng().randint(2**31 - 1, size=self.n_init)
+        seeds = run_seeds(self._rng(), self.n_init)
         runs, scores = [], []
         try:
             with config_context(on_interrupt="raise"):
