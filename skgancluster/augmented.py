@@ -14,9 +14,11 @@ from torch import nn
 from ._base import INFERENCE_BATCH
 from ._docs import fill_doc
 from ._generative import GenerativeClustering
+from ._real_data import perturb_real
 from ._training import frozen
-from .losses import entropy, imbalance_beyond, kl_from_fixed, softmax_groups, virtual_adversarial_loss
-from .nn import make_generator, make_mlp, make_trunk
+from .imsat import AFFINE_PERTURBATION
+from .losses import entropy, imbalance_beyond, kl_from_fixed, oversize, softmax_groups, virtual_adversarial_loss
+from .nn import batch_stats_kept, make_generator, make_mlp, make_trunk
 
 __all__ = ["AugmentedGANClustering"]
 
@@ -62,6 +64,10 @@ class Discriminator(nn.Module):
     def features(self, x):
         return self.trunk.features(self.front(x))
 
+    def convolutions(self, x):
+        """The last convolution's output, flattened: the input of the feature layer (images only)."""
+        return self.trunk.body[0](self.front(x).view(-1, *self.front.out_shape))
+
     def forward(self, x):
         return self.trunk.head(self.features(x))
 
@@ -69,10 +75,13 @@ class Discriminator(nn.Module):
 class MultiHeadClassifier(nn.Module):
     """An MLP trunk (ReLU) with several softmax heads; ``forward`` returns their logits side by side."""
 
-    def __init__(self, n_in, hidden_units, head_sizes):
+    def __init__(self, n_in, hidden_units, head_sizes, norm=None):
         super().__init__()
         self.head_sizes = tuple(head_sizes)
-        self.trunk = make_mlp(n_in, hidden_units[:-1], hidden_units[-1], activation="relu").append(nn.ReLU())
+        self.trunk = make_mlp(n_in, hidden_units[:-1], hidden_units[-1], norm=norm, activation="relu")
+        if norm == "batch":
+            self.trunk.append(nn.BatchNorm1d(hidden_units[-1]))
+        self.trunk.append(nn.ReLU())
         self.heads = nn.Linear(hidden_units[-1], sum(head_sizes))  # every head in one product
 
     def forward(self, m):
@@ -124,7 +133,11 @@ class AugmentedGANClustering(GenerativeClustering):
     predictions on ``M`` and on features computed with dropout, and
     ``I = max(KL(p(y) || uniform) - delta, 0) + H(Y|M)`` an information term
     that tolerates a small imbalance. Each mini-batch is replicated with
-    different perturbations and dropout masks.
+    different perturbations and dropout masks. For images, by default, the
+    classifier reads the discriminator's convolutions and learns to give an
+    image and its affine perturbation the same cluster instead of ``R_SAT``
+    (``augmentation``): our departure, which the paper's method needs on a
+    few thousand images.
 
     The paper picks its head by accuracy, which needs labels. Here the head
     of ``n_clusters`` outputs with the lowest unsupervised loss in the last
@@ -141,13 +154,26 @@ class AugmentedGANClustering(GenerativeClustering):
     overcluster_factor : int, default=5
         The over-clustering head has ``overcluster_factor * n_clusters``
         outputs; 0 leaves it out.
-    lam : float, default=0.2
-        Weight of the information term ``I``.
+    lam : float or "auto", default="auto"
+        Weight of the information term ``I``. "auto" is the paper's 0.2, or
+        IMSAT's 0.1 with ``augmentation="affine"``.
     delta : float, default=1e-4
         Imbalance tolerance of the heads of ``n_clusters`` outputs, as a
         fraction of ``log(n_clusters)``: ``I`` only penalises
         ``KL(p(y) || uniform)`` above ``delta * log(n_clusters)``. 0 asks
         for balanced clusters.
+    balance_weight : float or "auto", default="auto"
+        Weight of the imbalance part of ``I`` against its confidence part
+        ``H(Y|M)`` (IMSAT's ``mu``). "auto" is the paper's 1, or IMSAT's 4
+        with ``augmentation="affine"``: against the affine term's weight the
+        paper's balance lets every row fall into a few clusters.
+    max_cluster_size : float, None or "auto", default="auto"
+        IMSAT's soft upper bound on cluster sizes, as a multiple of the equal
+        size (see :class:`~skgancluster.IMSATClustering`), added to the
+        imbalance part of ``I`` of the heads of ``n_clusters`` outputs.
+        "auto" is None (the paper) or 1.5 with ``augmentation="affine"``,
+        where without it some fits merge two digits and leave clusters
+        almost empty.
     overcluster_delta : float, default=1e-2
         The same for the over-clustering head (times ``log`` of its width).
     radius : float, default=0.2
@@ -158,9 +184,26 @@ class AugmentedGANClustering(GenerativeClustering):
         (the paper's ``alpha_r`` for MNIST).
     feature_dropout : float, default=0.1
         Dropout rate of the discriminator for the features ``m'`` of ``L_d``.
-    n_replicas : int, default=5
+    n_replicas : int or "auto", default="auto"
         Copies of each classifier mini-batch, each with its own perturbation
-        and dropout masks (the paper: 5).
+        and dropout masks. "auto" is the paper's 5, or 1 with
+        ``augmentation="affine"``, whose views each cost a pass through the
+        convolutions.
+    augmentation : {"auto", "affine"} or None, default="auto"
+        Our departure from the paper for images. With "affine" the
+        classifier reads the discriminator's last convolution output instead
+        of ``M``, and ``R_SAT`` is replaced by an affine self-augmentation:
+        ``affine_weight * KL(p(y|x) || p(y|T(x)))`` with ``T`` a random
+        shift, rotation, zoom and change of slant of the image (those of
+        :class:`~skgancluster.IMSATClustering`), its features computed by the
+        frozen discriminator. None is the paper's method; "auto" is "affine"
+        for images and None for flat rows. On MNIST-5k the paper's method
+        does not find the digits: the feature layer ``M`` of a GAN trained
+        on a few thousand images separates them no better than the pixels,
+        and virtual adversarial training on it merges clusters
+        (``doc/benchmarks.md``).
+    affine_weight : float, default=3.0
+        Weight of the affine self-augmentation term (``augmentation="affine"``).
     latent_dim : int, default=100
         Dimension of the generator's uniform noise ``z ~ U[-1, 1]``.
     {{image_shape}}
@@ -180,8 +223,12 @@ class AugmentedGANClustering(GenerativeClustering):
         Hidden layers of the classifier.
     gan_epochs : int or "auto", default="auto"
         The first ``gan_epochs`` epochs of the model train the GAN, the
-        following ones the classifier. "auto": about 150,000 real samples,
-        ``round(150000 / n_samples)`` clipped to [1, 200].
+        following ones the classifier. "auto": about 150,000 real samples
+        (the paper's length on MNIST), ``round(150000 / n_samples)`` clipped
+        to [1, 200]; with ``augmentation="affine"`` about 10,000 (two epochs
+        of 5,000 images): for that classifier the convolutions' output after
+        a long adversarial training clusters worse than after a short one
+        (``doc/benchmarks.md``).
     max_iter : int or "auto", default="auto"
         Epochs this ``fit`` trains, both phases together (a ``max_iter``
         within ``gan_epochs`` trains no classifier). "auto": the rest of the
@@ -189,12 +236,15 @@ class AugmentedGANClustering(GenerativeClustering):
         steps.
     batch_size : int, default=64
         Real samples per GAN step.
-    classifier_batch_size : int, default=500
-        Rows per classifier step, before replication (the paper: 500).
+    classifier_batch_size : int or "auto", default="auto"
+        Rows per classifier step, before replication. "auto" is the paper's
+        500, or IMSAT's 250 with ``augmentation="affine"``.
     learning_rate : float, default=1e-4
         Adam step size of the GAN (betas 0.5, 0.999), as in the paper.
-    classifier_learning_rate : float, default=1e-4
-        Adam step size of the classifier (the paper: 1e-4).
+    classifier_learning_rate : float or "auto", default="auto"
+        Adam step size of the classifier. "auto" is the paper's 1e-4, or
+        IMSAT's 2e-3 with ``augmentation="affine"`` (whose classifier has
+        batch norm; the paper's has none).
     {{common_parameters}}
 
     Attributes
@@ -211,7 +261,9 @@ class AugmentedGANClustering(GenerativeClustering):
 
     Notes
     -----
-    ``transform`` returns the discriminator's features ``M``;
+    ``transform`` returns what the classifier reads: the discriminator's
+    features ``M``, or its last convolution's output with
+    ``augmentation="affine"``;
     ``predict_proba`` the selected head's probabilities. The generator is
     not conditioned on clusters: ``sample(n)`` returns generated rows with
     the cluster the classifier gives them, and ``sample(n, cluster=k)``
@@ -247,29 +299,34 @@ class AugmentedGANClustering(GenerativeClustering):
         **GenerativeClustering._parameter_constraints,
         "n_heads": [Interval(numbers.Integral, 1, None, closed="left")],
         "overcluster_factor": [Interval(numbers.Integral, 0, None, closed="left")],
-        "lam": [Interval(numbers.Real, 0, None, closed="left")],
+        "lam": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
         "delta": [Interval(numbers.Real, 0, None, closed="left")],
+        "balance_weight": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "max_cluster_size": [Interval(numbers.Real, 1, None, closed="left"), StrOptions({"auto"}), None],
         "overcluster_delta": [Interval(numbers.Real, 0, None, closed="left")],
         "radius": [Interval(numbers.Real, 0, None, closed="left")],
         "xi": [Interval(numbers.Real, 0, None, closed="neither")],
         "feature_dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "n_replicas": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_replicas": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "augmentation": [StrOptions({"auto", "affine"}), None],
+        "affine_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "latent_dim": [Interval(numbers.Integral, 1, None, closed="left")],
         "feature_units": [Interval(numbers.Integral, 1, None, closed="left")],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "penalty_threshold": [Interval(numbers.Real, 0, None, closed="left")],
         "gan_epochs": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
-        "classifier_batch_size": [Interval(numbers.Integral, 2, None, closed="left")],
-        "classifier_learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "classifier_batch_size": [Interval(numbers.Integral, 2, None, closed="left"), StrOptions({"auto"})],
+        "classifier_learning_rate": [Interval(numbers.Real, 0, None, closed="neither"), StrOptions({"auto"})],
     }
     _architecture_params = (*GenerativeClustering._architecture_params, "n_heads", "overcluster_factor",
-                            "latent_dim", "feature_units")
+                            "latent_dim", "feature_units", "augmentation")
 
-    def __init__(self, n_clusters=8, *, n_heads=5, overcluster_factor=5, lam=0.2, delta=1e-4,
-                 overcluster_delta=1e-2, radius=0.2, xi=1.0, feature_dropout=0.1, n_replicas=5, latent_dim=100,
+    def __init__(self, n_clusters=8, *, n_heads=5, overcluster_factor=5, lam="auto", delta=1e-4,
+                 balance_weight="auto", max_cluster_size="auto", overcluster_delta=1e-2, radius=0.2, xi=1.0,
+                 feature_dropout=0.1, n_replicas="auto", augmentation="auto", affine_weight=3.0, latent_dim=100,
                  image_shape=None, conv_channels=(32, 64, 128), conv_padding=1, feature_units=1024, dropout=0.2,
                  penalty_threshold=20.0, hidden_units=(1024, 1024), gan_epochs="auto", max_iter="auto",
-                 batch_size=64, classifier_batch_size=500, learning_rate=1e-4, classifier_learning_rate=1e-4,
+                 batch_size=64, classifier_batch_size="auto", learning_rate=1e-4, classifier_learning_rate="auto",
                  scaling="auto", device="auto", random_state=None, verbose=0, warm_start=False, n_jobs=None,
                  n_init=1):
         self.n_clusters = n_clusters
@@ -277,11 +334,15 @@ class AugmentedGANClustering(GenerativeClustering):
         self.overcluster_factor = overcluster_factor
         self.lam = lam
         self.delta = delta
+        self.balance_weight = balance_weight
+        self.max_cluster_size = max_cluster_size
         self.overcluster_delta = overcluster_delta
         self.radius = radius
         self.xi = xi
         self.feature_dropout = feature_dropout
         self.n_replicas = n_replicas
+        self.augmentation = augmentation
+        self.affine_weight = affine_weight
         self.latent_dim = latent_dim
         self.image_shape = image_shape
         self.conv_channels = conv_channels
@@ -306,11 +367,13 @@ class AugmentedGANClustering(GenerativeClustering):
 
     # ------------------------------------------------------------- schedule
     _gan_samples = 150_000
+    _affine_gan_samples = 10_000
     _min_epochs, _min_steps = 50, 1000
 
     def _gan_epoch_count(self, n_samples):
         if self.gan_epochs == "auto":
-            return int(np.clip(round(self._gan_samples / n_samples), 1, 200))
+            samples = self._by_augmentation("auto", self._gan_samples, self._affine_gan_samples)
+            return int(np.clip(round(samples / n_samples), 1, 200))
         return self.gan_epochs
 
     def _n_epochs(self, n_samples):
@@ -319,7 +382,7 @@ class AugmentedGANClustering(GenerativeClustering):
         self._gan_end = self.gan_epochs_ if hasattr(self, "gan_epochs_") else self._gan_epoch_count(n_samples)
         if self.max_iter != "auto":
             return self.max_iter
-        batches = max(1, n_samples // min(self.classifier_batch_size, n_samples))
+        batches = max(1, n_samples // min(self._classifier_batch_size, n_samples))
         return max(0, self._gan_end - self.n_iter_) + max(self._min_epochs, -(-self._min_steps // batches))
 
     def _training_state(self):
@@ -346,13 +409,25 @@ class AugmentedGANClustering(GenerativeClustering):
                                    conv_channels=self._conv_channels)
         _dcgan_init(discriminator, 0.02)
         _dcgan_init(generator, 0.02)
-        classifier = MultiHeadClassifier(self.feature_units, self._hidden_units, self._head_sizes)
-        _dcgan_init(classifier, 0.01)  # the paper's initialisation of the classifier for MNIST
+        if self._augmentation == "affine":
+            if self._image_shape is None:
+                raise ValueError("augmentation='affine' perturbs images: give image_shape (or images), "
+                                 "or use augmentation=None for flat rows.")
+            with torch.no_grad():  # two rows: batch norm in training mode
+                n_in = discriminator.convolutions(torch.zeros(2, n_features)).shape[1]
+        else:
+            n_in = self.feature_units
+        classifier = MultiHeadClassifier(n_in, self._hidden_units, self._head_sizes,
+                                         norm=None if self._augmentation is None else "batch")
+        if self._augmentation is None:
+            # The paper's initialisation for MNIST, on M. On the convolutions' smaller values its outputs
+            # start so close to uniform that training stays at that saddle: PyTorch's default there.
+            _dcgan_init(classifier, 0.01)
         return nn.ModuleDict({"generator": generator, "discriminator": discriminator, "classifier": classifier})
 
     def _make_optimizers(self):
         nets = self.networks_
-        classifier = torch.optim.Adam(nets["classifier"].parameters(), float(self.classifier_learning_rate))
+        classifier = torch.optim.Adam(nets["classifier"].parameters(), float(self._by_augmentation(self.classifier_learning_rate, 1e-4, 2e-3)))
         return {
             "discriminator": self._adam(nets["discriminator"].parameters(), (0.5, 0.999)),
             "generator": self._adam(nets["generator"].parameters(), (0.5, 0.999)),
@@ -371,14 +446,15 @@ class AugmentedGANClustering(GenerativeClustering):
         discriminator = self.networks_["discriminator"]
         discriminator.eval()  # frozen from here: running batch-norm statistics, no dropout
         if not hasattr(ctx, "features"):  # once per fit, when the classifier phase starts
-            features = torch.empty(ctx.source.n_samples, self.feature_units, device=ctx.device)
+            width = self.networks_["classifier"].trunk[0].in_features
+            features = torch.empty(ctx.source.n_samples, width, device=ctx.device)
             with torch.no_grad():
-                for start, rows in ctx.source.in_order(self.classifier_batch_size):  # sparse: densified per batch
-                    features[start:start + rows.shape[0]] = discriminator.features(rows)
+                for start, rows in ctx.source.in_order(self._classifier_batch_size):  # sparse: densified per batch
+                    features[start:start + rows.shape[0]] = self._classifier_input(rows)
             ctx.features = features
 
     def _epoch_batch_size(self, ctx):
-        return self.batch_size if ctx.total_epoch < self.gan_epochs_ else self.classifier_batch_size
+        return self.batch_size if ctx.total_epoch < self.gan_epochs_ else self._classifier_batch_size
 
     def _train_step(self, x_real, ctx):
         if ctx.total_epoch < self.gan_epochs_:
@@ -409,37 +485,71 @@ class AugmentedGANClustering(GenerativeClustering):
 
     def _classifier_step(self, x_real, ctx):
         classifier, discriminator = self.networks_["classifier"], self.networks_["discriminator"]
-        replicas = self.n_replicas
-        m = ctx.features[ctx.batch_positions].repeat(replicas, 1)
+        replicas, groups = self._by_augmentation(self.n_replicas, 5, 1), classifier.head_sizes
+        x_copies = x_real.repeat(replicas, 1)
         with torch.no_grad(), _dropout_at(discriminator, self.feature_dropout):
-            m_dropped = discriminator.features(x_real.repeat(replicas, 1))  # m': a dropout mask per replica
-
-        groups = classifier.head_sizes
-        proba = softmax_groups(classifier(m), groups)
-        norm = m.norm(dim=1)
-        vat = virtual_adversarial_loss(classifier, m, self.radius * norm, ctx.rng, self.xi * norm, proba=proba,
-                                       groups=groups, per_group=True)
-        dropout_kl = kl_from_fixed(proba, classifier(m_dropped), groups, per_group=True)
+            m_dropped = self._classifier_input(x_copies)  # m': a dropout mask per replica
+        m = ctx.features[ctx.batch_positions]
+        proba = softmax_groups(classifier(m), groups).repeat(replicas, 1)  # the copies of m are equal
+        with batch_stats_kept(classifier):  # perturbed views: predict-time statistics from clean rows only
+            if self._augmentation == "affine":
+                with torch.no_grad():  # the discriminator is in eval mode: no dropout in this view
+                    m_affine = self._classifier_input(perturb_real(x_copies, self._image_shape, ctx.rng,
+                                                                   AFFINE_PERTURBATION))
+                smoothness = kl_from_fixed(proba, classifier(m_affine), groups, per_group=True)
+                weighted_smoothness, name = self.affine_weight * smoothness, "affine"
+            else:
+                m = m.repeat(replicas, 1)
+                norm = m.norm(dim=1)
+                smoothness = virtual_adversarial_loss(classifier, m, self.radius * norm, ctx.rng, self.xi * norm,
+                                                      proba=proba, groups=groups, per_group=True)
+                weighted_smoothness, name = 0.5 * smoothness, "vat"
+            dropout_kl = kl_from_fixed(proba, classifier(m_dropped), groups, per_group=True)
         information = torch.stack([self._information(proba[:, classifier.head_slice(h)], h)
                                    for h in range(len(groups))])
-        per_head = 0.5 * vat + 0.5 * dropout_kl + self.lam * information
+        per_head = weighted_smoothness + 0.5 * dropout_kl + self._by_augmentation(self.lam, 0.2, 0.1) * information
         loss = per_head.mean()
         self.optimizers_["classifier"].zero_grad(set_to_none=True)
         loss.backward()
         self.optimizers_["classifier"].step()
-        losses = {"classifier": loss.detach(), "vat": vat.detach().mean(), "dropout_kl": dropout_kl.detach().mean(),
-                  "information": information.detach().mean()}
+        losses = {"classifier": loss.detach(), name: smoothness.detach().mean(),
+                  "dropout_kl": dropout_kl.detach().mean(), "information": information.detach().mean()}
         losses.update({f"head_{h}": per_head[h].detach() for h in range(self.n_heads)})
         return losses
 
     def _information(self, proba, head):
-        """``max(KL(p(y) || uniform) - delta, 0) + H(Y|M)`` of one head."""
+        """``balance_weight * (max(KL(p(y) || uniform) - delta, 0) [+ oversize]) + H(Y|M)`` of one head."""
         tolerance = (self.delta if head < self.n_heads else self.overcluster_delta) * math.log(proba.shape[1])
-        return imbalance_beyond(proba, tolerance) + entropy(proba).mean()
+        imbalance = imbalance_beyond(proba, tolerance)
+        max_size = self._by_augmentation(self.max_cluster_size, None, 1.5)
+        if max_size is not None and head < self.n_heads:
+            imbalance = imbalance + oversize(proba, max_size)
+        return self._by_augmentation(self.balance_weight, 1.0, 4.0) * imbalance + entropy(proba).mean()
+
+    @property
+    def _augmentation(self):
+        if self.augmentation == "auto":
+            return "affine" if self._image_shape is not None else None
+        return self.augmentation
+
+    def _by_augmentation(self, value, paper, affine):
+        """``value``, or for "auto" the paper's value, or IMSAT's with the affine self-augmentation."""
+        if value != "auto":
+            return value
+        return affine if self._augmentation == "affine" else paper
+
+    @property
+    def _classifier_batch_size(self):
+        return self._by_augmentation(self.classifier_batch_size, 500, 250)
+
+    def _classifier_input(self, x):
+        """What the classifier reads: the feature layer ``M``, or the convolutions' output with the affine views."""
+        discriminator = self.networks_["discriminator"]
+        return discriminator.convolutions(x) if self._augmentation == "affine" else discriminator.features(x)
 
     # ------------------------------------------------------------- inference
     def _embed(self, x):
-        return self.networks_["discriminator"].features(x)
+        return self._classifier_input(x)
 
     def _head_logits(self, x, head):
         classifier = self.networks_["classifier"]

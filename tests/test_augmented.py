@@ -5,12 +5,13 @@ import math
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import make_blobs
+from sklearn.datasets import load_digits, make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 from skgancluster import AugmentedGANClustering
 from skgancluster.augmented import SobelFrontEnd
 from skgancluster.losses import virtual_adversarial_loss
+from skgancluster.metrics import cluster_accuracy
 
 SMALL = dict(gan_epochs=5, max_iter=45, feature_units=64, hidden_units=(64,), classifier_batch_size=128,
              classifier_learning_rate=1e-3, n_replicas=2, device="cpu", random_state=0)
@@ -28,7 +29,7 @@ def test_sobel_front_end_adds_the_edges_of_the_grey_image():
 
 
 def test_information_term_tolerates_imbalance_up_to_delta():
-    est = AugmentedGANClustering(4, n_heads=1, delta=0.1)
+    est = AugmentedGANClustering(4, n_heads=1, delta=0.1, balance_weight=1.0, max_cluster_size=None)
     confident = torch.tensor([[1.0, 0, 0, 0]] * 5 + [[0, 1.0, 0, 0]] * 3 + [[0, 0, 1.0, 0]] * 1 + [[0, 0, 0, 1.0]])
     to_uniform = math.log(4) + (np.array([.5, .3, .1, .1]) * np.log([.5, .3, .1, .1])).sum()
     assert 0.1 * math.log(4) < to_uniform
@@ -94,3 +95,30 @@ def test_images_whose_last_feature_map_is_one_pixel():
                                  hidden_units=(16,), classifier_batch_size=32, n_replicas=1, n_heads=2,
                                  device="cpu", random_state=0).fit(X)
     assert est.conv_channels == (32, 64, 128) and est.predict(X[:5]).shape == (5,)
+
+
+def test_affine_augmentation_reads_the_convolutions_of_images():
+    X = np.random.RandomState(0).rand(96, 64)
+    shapes = dict(image_shape=(1, 8, 8), gan_epochs=1, max_iter=2, feature_units=16, hidden_units=(16,),
+                  classifier_batch_size=32, n_replicas=2, n_heads=2, device="cpu", random_state=0)
+    affine = AugmentedGANClustering(3, **shapes).fit(X)  # "auto": images get the affine views
+    assert affine.transform(X[:3]).shape == (3, 128)  # 128 channels of a 1x1 map
+    assert "affine" in affine.history_[-1] and "vat" not in affine.history_[-1]
+    paper = AugmentedGANClustering(3, augmentation=None, **shapes).fit(X)
+    assert paper.transform(X[:3]).shape == (3, 16)  # the feature layer M
+    assert "vat" in paper.history_[-1] and "affine" not in paper.history_[-1]
+
+
+def test_affine_augmentation_refuses_flat_rows():
+    X, _ = make_blobs(n_samples=60, centers=3, n_features=4, random_state=0)
+    with pytest.raises(ValueError, match="perturbs images"):
+        AugmentedGANClustering(3, augmentation="affine", **{**SMALL, "max_iter": 1}).fit(X)
+
+
+@pytest.mark.slow
+def test_load_digits_quality_with_the_affine_views():
+    """A short GAN phase, then the classifier on the convolutions with the affine self-augmentation."""
+    X, y = load_digits(return_X_y=True)
+    est = AugmentedGANClustering(10, image_shape=(1, 8, 8), gan_epochs=2, max_iter=40, random_state=0,
+                                 device="cpu").fit(X)
+    assert cluster_accuracy(y, est.labels_) >= 0.85
