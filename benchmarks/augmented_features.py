@@ -93,7 +93,7 @@ def main():
             else [(seed, [e]) for e in args.gan_epochs for seed in args.seeds])
     for seed, epochs in runs:
         gan = AugmentedGANClustering(10, image_shape=image_shape, gan_epochs=epochs[-1], random_state=seed,
-                                     warm_start=True)
+                                     augmentation=None, warm_start=True)  # transform: the feature layer M
         start, trained = time.process_time(), 0
         for gan_epochs in epochs:
             gan.set_params(max_iter=gan_epochs - trained).fit(X)
