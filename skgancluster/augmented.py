@@ -365,15 +365,31 @@ class AugmentedGANClustering(GenerativeClustering):
         self.n_jobs = n_jobs
         self.n_init = n_init
 
+    # "auto" values: the paper's, and with the affine self-augmentation (IMSAT's where it has one).
+    _AUTO = {"lam": (0.2, 0.1), "balance_weight": (1.0, 4.0), "max_cluster_size": (None, 1.5),
+             "classifier_learning_rate": (1e-4, 2e-3), "classifier_batch_size": (500, 250), "n_replicas": (5, 1),
+             "gan_samples": (150_000, 10_000)}
+
+    @property
+    def _augmentation(self):
+        if self.augmentation == "auto":
+            return "affine" if self._image_shape is not None else None
+        return self.augmentation
+
+    def _resolved(self, name):
+        """Parameter ``name``, its "auto" replaced by the value for this fit's ``augmentation``."""
+        value = getattr(self, name, "auto")
+        if value != "auto":
+            return value
+        paper, affine = self._AUTO[name]
+        return affine if self._augmentation == "affine" else paper
+
     # ------------------------------------------------------------- schedule
-    _gan_samples = 150_000
-    _affine_gan_samples = 10_000
     _min_epochs, _min_steps = 50, 1000
 
     def _gan_epoch_count(self, n_samples):
         if self.gan_epochs == "auto":
-            samples = self._by_augmentation("auto", self._gan_samples, self._affine_gan_samples)
-            return int(np.clip(round(samples / n_samples), 1, 200))
+            return int(np.clip(round(self._resolved("gan_samples") / n_samples), 1, 200))
         return self.gan_epochs
 
     def _n_epochs(self, n_samples):
@@ -382,7 +398,7 @@ class AugmentedGANClustering(GenerativeClustering):
         self._gan_end = self.gan_epochs_ if hasattr(self, "gan_epochs_") else self._gan_epoch_count(n_samples)
         if self.max_iter != "auto":
             return self.max_iter
-        batches = max(1, n_samples // min(self._classifier_batch_size, n_samples))
+        batches = max(1, n_samples // min(self._resolved("classifier_batch_size"), n_samples))
         return max(0, self._gan_end - self.n_iter_) + max(self._min_epochs, -(-self._min_steps // batches))
 
     def _training_state(self):
@@ -427,7 +443,8 @@ class AugmentedGANClustering(GenerativeClustering):
 
     def _make_optimizers(self):
         nets = self.networks_
-        classifier = torch.optim.Adam(nets["classifier"].parameters(), float(self._by_augmentation(self.classifier_learning_rate, 1e-4, 2e-3)))
+        learning_rate = float(self._resolved("classifier_learning_rate"))
+        classifier = torch.optim.Adam(nets["classifier"].parameters(), learning_rate)
         return {
             "discriminator": self._adam(nets["discriminator"].parameters(), (0.5, 0.999)),
             "generator": self._adam(nets["generator"].parameters(), (0.5, 0.999)),
@@ -449,12 +466,13 @@ class AugmentedGANClustering(GenerativeClustering):
             width = self.networks_["classifier"].trunk[0].in_features
             features = torch.empty(ctx.source.n_samples, width, device=ctx.device)
             with torch.no_grad():
-                for start, rows in ctx.source.in_order(self._classifier_batch_size):  # sparse: densified per batch
+                batches = ctx.source.in_order(self._resolved("classifier_batch_size"))
+                for start, rows in batches:  # sparse: densified per batch
                     features[start:start + rows.shape[0]] = self._classifier_input(rows)
             ctx.features = features
 
     def _epoch_batch_size(self, ctx):
-        return self.batch_size if ctx.total_epoch < self.gan_epochs_ else self._classifier_batch_size
+        return self.batch_size if ctx.total_epoch < self.gan_epochs_ else self._resolved("classifier_batch_size")
 
     def _train_step(self, x_real, ctx):
         if ctx.total_epoch < self.gan_epochs_:
@@ -485,7 +503,7 @@ class AugmentedGANClustering(GenerativeClustering):
 
     def _classifier_step(self, x_real, ctx):
         classifier, discriminator = self.networks_["classifier"], self.networks_["discriminator"]
-        replicas, groups = self._by_augmentation(self.n_replicas, 5, 1), classifier.head_sizes
+        replicas, groups = self._resolved("n_replicas"), classifier.head_sizes
         x_copies = x_real.repeat(replicas, 1)
         with torch.no_grad(), _dropout_at(discriminator, self.feature_dropout):
             m_dropped = self._classifier_input(x_copies)  # m': a dropout mask per replica
@@ -507,7 +525,7 @@ class AugmentedGANClustering(GenerativeClustering):
             dropout_kl = kl_from_fixed(proba, classifier(m_dropped), groups, per_group=True)
         information = torch.stack([self._information(proba[:, classifier.head_slice(h)], h)
                                    for h in range(len(groups))])
-        per_head = weighted_smoothness + 0.5 * dropout_kl + self._by_augmentation(self.lam, 0.2, 0.1) * information
+        per_head = weighted_smoothness + 0.5 * dropout_kl + self._resolved("lam") * information
         loss = per_head.mean()
         self.optimizers_["classifier"].zero_grad(set_to_none=True)
         loss.backward()
@@ -521,26 +539,10 @@ class AugmentedGANClustering(GenerativeClustering):
         """``balance_weight * (max(KL(p(y) || uniform) - delta, 0) [+ oversize]) + H(Y|M)`` of one head."""
         tolerance = (self.delta if head < self.n_heads else self.overcluster_delta) * math.log(proba.shape[1])
         imbalance = imbalance_beyond(proba, tolerance)
-        max_size = self._by_augmentation(self.max_cluster_size, None, 1.5)
+        max_size = self._resolved("max_cluster_size")
         if max_size is not None and head < self.n_heads:
             imbalance = imbalance + oversize(proba, max_size)
-        return self._by_augmentation(self.balance_weight, 1.0, 4.0) * imbalance + entropy(proba).mean()
-
-    @property
-    def _augmentation(self):
-        if self.augmentation == "auto":
-            return "affine" if self._image_shape is not None else None
-        return self.augmentation
-
-    def _by_augmentation(self, value, paper, affine):
-        """``value``, or for "auto" the paper's value, or IMSAT's with the affine self-augmentation."""
-        if value != "auto":
-            return value
-        return affine if self._augmentation == "affine" else paper
-
-    @property
-    def _classifier_batch_size(self):
-        return self._by_augmentation(self.classifier_batch_size, 500, 250)
+        return self._resolved("balance_weight") * imbalance + entropy(proba).mean()
 
     def _classifier_input(self, x):
         """What the classifier reads: the feature layer ``M``, or the convolutions' output with the affine views."""
