@@ -269,7 +269,9 @@ class AugmentedGANClustering(GenerativeClustering):
     the cluster the classifier gives them, and ``sample(n, cluster=k)``
     keeps only generated rows the classifier puts in cluster ``k``
     (rejection), which fails with an error when the generator rarely
-    produces them. A warm start continues the schedule: the GAN phase if it
+    produces them. With ``augmentation="affine"`` the GAN phase is short and
+    the generator draws few clear images: for generation, use
+    ``augmentation=None`` or a longer ``gan_epochs``. A warm start continues the schedule: the GAN phase if it
     was cut short, then the classifier.
 
     The paper writes the VAT radius as ``alpha * ||m||^2``; with a
