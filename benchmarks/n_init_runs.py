@@ -103,8 +103,10 @@ def main(argv=None):
                "n_init": args.n_init, "torch": torch.__version__, "commit": _commit(), "machine": _machine(),
                "threads": 1, "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
     # seed by seed, so that an interrupted run has whole seeds
-    tasks = [task for seed in args.seeds
-             for task in [(seed, "single", seed), *((seed, i, s) for i, s in enumerate(run_seeds(np.random.RandomState(seed), args.n_init)))]]
+    tasks = []
+    for seed in args.seeds:
+        runs = run_seeds(np.random.RandomState(seed), args.n_init)
+        tasks += [(seed, "single", seed), *((seed, i, s) for i, s in enumerate(runs))]
     print(f"# {args.estimator} on {args.dataset}, {len(tasks)} fits over {args.jobs} processes -> {out}", flush=True)
     rows = []
     fits = Parallel(n_jobs=args.jobs, return_as="generator_unordered")(

@@ -17,7 +17,7 @@ from ._generative import GenerativeClustering
 from ._real_data import perturb_real
 from ._training import frozen
 from .imsat import AFFINE_PERTURBATION
-from .losses import entropy, imbalance_beyond, kl_from_fixed, oversize, softmax_groups, virtual_adversarial_loss
+from .losses import entropy, imbalance, kl_from_fixed, softmax_groups, virtual_adversarial_loss
 from .nn import batch_stats_kept, make_generator, make_mlp, make_trunk
 
 __all__ = ["AugmentedGANClustering"]
@@ -506,11 +506,13 @@ class AugmentedGANClustering(GenerativeClustering):
     def _classifier_step(self, x_real, ctx):
         classifier, discriminator = self.networks_["classifier"], self.networks_["discriminator"]
         replicas, groups = self._resolved("n_replicas"), classifier.head_sizes
-        x_copies = x_real.repeat(replicas, 1)
+        x_copies = x_real.repeat(replicas, 1) if replicas > 1 else x_real  # no copy for one replica
         with torch.no_grad(), _dropout_at(discriminator, self.feature_dropout):
             m_dropped = self._classifier_input(x_copies)  # m': a dropout mask per replica
         m = ctx.features[ctx.batch_positions]
-        proba = softmax_groups(classifier(m), groups).repeat(replicas, 1)  # the copies of m are equal
+        proba = softmax_groups(classifier(m), groups)
+        if replicas > 1:  # the copies of m are equal: one pass, repeated
+            proba = proba.repeat(replicas, 1)
         with batch_stats_kept(classifier):  # perturbed views: predict-time statistics from clean rows only
             if self._augmentation == "affine":
                 with torch.no_grad():  # the discriminator is in eval mode: no dropout in this view
@@ -540,11 +542,8 @@ class AugmentedGANClustering(GenerativeClustering):
     def _information(self, proba, head):
         """``balance_weight * (max(KL(p(y) || uniform) - delta, 0) [+ oversize]) + H(Y|M)`` of one head."""
         tolerance = (self.delta if head < self.n_heads else self.overcluster_delta) * math.log(proba.shape[1])
-        imbalance = imbalance_beyond(proba, tolerance)
-        max_size = self._resolved("max_cluster_size")
-        if max_size is not None and head < self.n_heads:
-            imbalance = imbalance + oversize(proba, max_size)
-        return self._resolved("balance_weight") * imbalance + entropy(proba).mean()
+        max_size = self._resolved("max_cluster_size") if head < self.n_heads else None
+        return self._resolved("balance_weight") * imbalance(proba, tolerance, max_size) + entropy(proba).mean()
 
     def _classifier_input(self, x):
         """What the classifier reads: the feature layer ``M``, or the convolutions' output with the affine views."""

@@ -9,7 +9,7 @@ from ._base import BaseDeepClustering
 from ._docs import fill_doc
 from ._neighbours import neighbour_radius
 from ._real_data import REAL_PERTURBATION, perturb_real
-from .losses import entropy, imbalance_beyond, kl_from_fixed, marginal_entropy, oversize, virtual_adversarial_loss
+from .losses import entropy, imbalance, kl_from_fixed, marginal_entropy, virtual_adversarial_loss
 from .nn import batch_stats_kept, make_trunk
 
 __all__ = ["IMSATClustering"]
@@ -248,10 +248,7 @@ class IMSATClustering(BaseDeepClustering):
         classifier = self.networks_["classifier"]
         proba = classifier(x_real).softmax(1)
         conditional, marginal = entropy(proba).mean(), marginal_entropy(proba)
-        imbalance = imbalance_beyond(proba, ctx.balance_tolerance)
-        if self.max_cluster_size is not None:
-            imbalance = imbalance + oversize(proba, self.max_cluster_size)
-        loss = self._lam * (conditional + self.mu * imbalance)
+        loss = self._lam * (conditional + self.mu * imbalance(proba, ctx.balance_tolerance, self.max_cluster_size))
         losses = {"conditional_entropy": conditional.detach(), "marginal_entropy": marginal.detach()}
         with batch_stats_kept(classifier):  # perturbed passes: predict-time statistics from clean rows only
             radius = ctx.radius[ctx.batch_positions]

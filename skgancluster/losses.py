@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "imbalance_beyond", "oversize",
+           "imbalance",
            "softmax_groups", "kl_from_fixed", "information_and_consistency", "virtual_adversarial_loss"]
 
 
@@ -61,6 +62,13 @@ def oversize(probs, max_size, eps=1e-8):
     """
     p = probs.mean(0)
     return (p * (p * probs.shape[1] / max_size + eps).log().clamp_min(0)).sum()
+
+
+def imbalance(probs, tolerance=0.0, max_size=None):
+    """The balance term of the information-maximising methods: :func:`imbalance_beyond`, plus
+    :func:`oversize` when ``max_size`` is given (IMSAT's bound on cluster sizes)."""
+    term = imbalance_beyond(probs, tolerance)
+    return term if max_size is None else term + oversize(probs, max_size)
 
 
 def softmax_groups(logits, groups=None, log=False):

@@ -78,11 +78,11 @@ def test_hidden_units_auto_and_the_affine_self_augmentation_for_images():
 
 
 def test_balance_warmup_grows_the_tolerance_linearly(monkeypatch):
-    import skgancluster.imsat as imsat
+    import skgancluster.losses as losses  # the balance term's tolerance goes through imbalance_beyond
 
     seen = []
-    original = imsat.imbalance_beyond
-    monkeypatch.setattr(imsat, "imbalance_beyond", lambda proba, tolerance: seen.append(tolerance) or original(
+    original = losses.imbalance_beyond
+    monkeypatch.setattr(losses, "imbalance_beyond", lambda proba, tolerance: seen.append(tolerance) or original(
         proba, tolerance))
     X = make_blobs(n_samples=40, centers=2, n_features=3, random_state=0)[0]
     IMSATClustering(2, balance_tolerance=0.1, balance_warmup=0.5, max_iter=4, batch_size=20, random_state=0,
