@@ -16,7 +16,7 @@ from ._docs import fill_doc
 from ._generative import GenerativeClustering
 from ._real_data import perturb_real
 from ._training import frozen
-from .imsat import AFFINE_PERTURBATION
+from .imsat import AFFINE_PERTURBATION, SMALL_INPUT
 from .losses import entropy, imbalance, kl_from_fixed, softmax_groups, virtual_adversarial_loss
 from .nn import batch_stats_kept, make_generator, make_mlp, make_trunk
 
@@ -211,16 +211,22 @@ class AugmentedGANClustering(GenerativeClustering):
         Channels of the discriminator's stride-2 convolutions (and of the
         generator's upconvolutions), as in the paper for MNIST.
     {{conv_padding}}
-    feature_units : int, default=1024
+    feature_units : int or "auto", default="auto"
         Width of the feature layer ``M`` (and of the generator's fully
         connected layer). For flat data the discriminator is an MLP with
-        two layers of this width.
+        two layers of this width. "auto" is the paper's 1024 for images and
+        for rows of 200 features or more, and 256 for flat rows of fewer
+        (see ``hidden_units``).
     dropout : float, default=0.2
         Dropout of the discriminator while the GAN trains.
     penalty_threshold : float, default=20
         Feature values beyond this magnitude are penalised.
-    hidden_units : tuple of int, default=(1024, 1024)
-        Hidden layers of the classifier.
+    hidden_units : tuple of int or "auto", default="auto"
+        Hidden layers of the classifier. "auto" is the paper's (1024, 1024)
+        for images and for rows of 200 features or more, and (256, 256) for
+        flat rows of fewer: there the paper's widths, chosen for MNIST,
+        cost several times the time without clustering better
+        (``doc/benchmarks.md``).
     gan_epochs : int or "auto", default="auto"
         The first ``gan_epochs`` epochs of the model train the GAN, the
         following ones the classifier. "auto": about 150,000 real samples
@@ -313,7 +319,8 @@ class AugmentedGANClustering(GenerativeClustering):
         "augmentation": [StrOptions({"auto", "affine"}), None],
         "affine_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "latent_dim": [Interval(numbers.Integral, 1, None, closed="left")],
-        "feature_units": [Interval(numbers.Integral, 1, None, closed="left")],
+        "feature_units": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "hidden_units": [tuple, list, StrOptions({"auto"})],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "penalty_threshold": [Interval(numbers.Real, 0, None, closed="left")],
         "gan_epochs": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
@@ -326,8 +333,8 @@ class AugmentedGANClustering(GenerativeClustering):
     def __init__(self, n_clusters=8, *, n_heads=5, overcluster_factor=5, lam="auto", delta=1e-4,
                  balance_weight="auto", max_cluster_size="auto", overcluster_delta=1e-2, radius=0.2, xi=1.0,
                  feature_dropout=0.1, n_replicas="auto", augmentation="auto", affine_weight=3.0, latent_dim=100,
-                 image_shape=None, conv_channels=(32, 64, 128), conv_padding=1, feature_units=1024, dropout=0.2,
-                 penalty_threshold=20.0, hidden_units=(1024, 1024), gan_epochs="auto", max_iter="auto",
+                 image_shape=None, conv_channels=(32, 64, 128), conv_padding=1, feature_units="auto", dropout=0.2,
+                 penalty_threshold=20.0, hidden_units="auto", gan_epochs="auto", max_iter="auto",
                  batch_size=64, classifier_batch_size="auto", learning_rate=1e-4, classifier_learning_rate="auto",
                  scaling="auto", device="auto", random_state=None, verbose=0, warm_start=False, n_jobs=None,
                  n_init=1):
@@ -386,6 +393,20 @@ class AugmentedGANClustering(GenerativeClustering):
         paper, affine = self._AUTO[name]
         return affine if self._augmentation == "affine" else paper
 
+    def _paper_widths(self, n_features):
+        # The paper's widths were chosen for MNIST; small flat rows get IMSAT's small-input widths.
+        return self._image_shape is not None or n_features >= SMALL_INPUT
+
+    def _hidden_units_for(self, n_features):
+        if self.hidden_units != "auto":
+            return self.hidden_units
+        return (1024, 1024) if self._paper_widths(n_features) else (256, 256)
+
+    def _feature_units_for(self, n_features):
+        if self.feature_units != "auto":
+            return self.feature_units
+        return 1024 if self._paper_widths(n_features) else 256
+
     # ------------------------------------------------------------- schedule
     _min_epochs, _min_steps = 50, 1000
 
@@ -413,17 +434,18 @@ class AugmentedGANClustering(GenerativeClustering):
 
     # ------------------------------------------------------------- networks
     def _build_networks(self, n_features):
+        feature_units = self._feature_units_for(n_features)
         if self._image_shape is not None:
             front = SobelFrontEnd(self._image_shape)
-            trunk_shapes = dict(image_shape=front.out_shape, hidden_units=(self.feature_units,),
+            trunk_shapes = dict(image_shape=front.out_shape, hidden_units=(feature_units,),
                                 conv_channels=self._conv_channels, conv_padding=self.conv_padding)
             n_in = math.prod(front.out_shape)
         else:
             front, n_in = nn.Identity(), n_features
-            trunk_shapes = dict(hidden_units=(self.feature_units, self.feature_units))
+            trunk_shapes = dict(hidden_units=(feature_units, feature_units))
         discriminator = Discriminator(front, make_trunk(n_in, 1, norm="batch", dropout=self.dropout, **trunk_shapes))
         generator = make_generator(self.latent_dim, n_features, out_activation=self._generator_output(),
-                                   image_shape=self._image_shape, hidden_units=(self.feature_units,),
+                                   image_shape=self._image_shape, hidden_units=(feature_units,),
                                    conv_channels=self._conv_channels)
         _dcgan_init(discriminator, 0.02)
         _dcgan_init(generator, 0.02)
@@ -434,7 +456,7 @@ class AugmentedGANClustering(GenerativeClustering):
             with torch.no_grad():  # two rows: batch norm in training mode
                 n_in = discriminator.convolutions(torch.zeros(2, n_features)).shape[1]
         else:
-            n_in = self.feature_units
+            n_in = feature_units
         classifier = MultiHeadClassifier(n_in, self._hidden_units, self._head_sizes,
                                          norm=None if self._augmentation is None else "batch")
         if self._augmentation is None:
