@@ -141,8 +141,9 @@ class AugmentedGANClustering(GenerativeClustering):
 
     The paper picks its head by accuracy, which needs labels. Here the head
     of ``n_clusters`` outputs with the lowest unsupervised loss in the last
-    epoch is used (``best_head_``); the labels of every head are kept
-    (``head_labels_``). An extra over-clustering head (``overcluster_factor
+    epoch is used (``best_head_``), among the heads that put training rows
+    in every output (any head when none does); the labels of every head are
+    kept (``head_labels_``). An extra over-clustering head (``overcluster_factor
     * n_clusters`` outputs) shapes the shared trunk and is never selected.
 
     Parameters
@@ -584,14 +585,7 @@ class AugmentedGANClustering(GenerativeClustering):
         return self._head_logits(x, self.best_head_).softmax(1)
 
     def _fit_labels(self, X):
-        """Select the head of ``n_clusters`` outputs with the lowest loss in the last epoch."""
-        last = self.history_[-1]
-        if "head_0" not in last:  # training stopped inside the GAN phase: no head has trained
-            self.head_losses_ = np.full(self.n_heads, np.nan)
-            self.best_head_ = 0
-        else:
-            self.head_losses_ = np.array([last[f"head_{h}"] for h in range(self.n_heads)])
-            self.best_head_ = int(np.argmin(self.head_losses_))
+        """Select the head with the lowest loss in the last epoch among those that use every output."""
         classifier = self.networks_["classifier"]
         head_slices = [classifier.head_slice(h) for h in range(self.n_heads)]
 
@@ -600,6 +594,17 @@ class AugmentedGANClustering(GenerativeClustering):
             return torch.stack([logits[:, part].argmax(1) for part in head_slices], 1)
 
         self.head_labels_ = self._map_batches(X, all_heads).astype(np.int64)
+        last = self.history_[-1]
+        if "head_0" not in last:  # training stopped inside the GAN phase: no head has trained
+            self.head_losses_ = np.full(self.n_heads, np.nan)
+            self.best_head_ = 0
+        else:
+            self.head_losses_ = np.array([last[f"head_{h}"] for h in range(self.n_heads)])
+            # A head that merged clusters can have the lowest loss (its rows are the most confident); it is
+            # chosen only if every head left some output empty, as n_init treats runs.
+            complete = np.array([len(np.unique(labels)) == self.n_clusters for labels in self.head_labels_.T])
+            candidates = np.flatnonzero(complete) if complete.any() else np.arange(self.n_heads)
+            self.best_head_ = int(candidates[np.argmin(self.head_losses_[candidates])])
         return self._labels_from_modes(self.head_labels_[:, self.best_head_])
 
     # ------------------------------------------------------------- generation

@@ -136,3 +136,17 @@ def test_auto_widths_follow_the_input():
         discriminator_widths = {m.out_features for m in est.networks_["discriminator"].modules()
                                 if isinstance(m, torch.nn.Linear)}
         assert width in discriminator_widths
+
+
+def test_a_head_that_left_clusters_empty_is_not_selected(monkeypatch):
+    X, _ = make_blobs(n_samples=120, centers=3, n_features=4, random_state=0)
+    est = AugmentedGANClustering(3, n_heads=3, **{**SMALL, "max_iter": 6}).fit(X)
+    merged = np.tile(np.arange(len(X))[:, None] % 3, (1, 3))
+    merged[:, 0] = np.minimum(merged[:, 0], 1)  # head 0 uses two outputs of three
+    monkeypatch.setattr(est, "_map_batches", lambda X, fn: merged)
+    est.history_[-1].update(head_0=0.1, head_1=0.3, head_2=0.2)
+    est._fit_labels(X)
+    assert est.best_head_ == 2  # the lowest loss among the heads that use every output
+    merged[:, 1:] = 0  # no head uses every output: the lowest loss of all
+    est._fit_labels(X)
+    assert est.best_head_ == 0
