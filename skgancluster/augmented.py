@@ -163,18 +163,17 @@ class AugmentedGANClustering(GenerativeClustering):
         fraction of ``log(n_clusters)``: ``I`` only penalises
         ``KL(p(y) || uniform)`` above ``delta * log(n_clusters)``. 0 asks
         for balanced clusters.
-    balance_weight : float or "auto", default="auto"
+    balance_weight : float, default=4.0
         Weight of the imbalance part of ``I`` against its confidence part
-        ``H(Y|M)`` (IMSAT's ``mu``). "auto" is the paper's 1, or IMSAT's 4
-        with ``augmentation="affine"``: against the affine term's weight the
-        paper's balance lets every row fall into a few clusters.
-    max_cluster_size : float, None or "auto", default="auto"
+        ``H(Y|M)``: IMSAT's ``mu``, our departure from the paper's 1, with
+        which heads merge clusters (digits with the affine term, blobs on
+        flat rows).
+    max_cluster_size : float or None, default=1.5
         IMSAT's soft upper bound on cluster sizes, as a multiple of the equal
         size (see :class:`~skgancluster.IMSATClustering`), added to the
         imbalance part of ``I`` of the heads of ``n_clusters`` outputs.
-        "auto" is None (the paper) or 1.5 with ``augmentation="affine"``,
-        where without it some fits merge two digits and leave clusters
-        almost empty.
+        None is the paper's information term, with which some fits merge two
+        clusters and leave others almost empty.
     overcluster_delta : float, default=1e-2
         The same for the over-clustering head (times ``log`` of its width).
     radius : float, default=0.2
@@ -197,7 +196,8 @@ class AugmentedGANClustering(GenerativeClustering):
         ``affine_weight * KL(p(y|x) || p(y|T(x)))`` with ``T`` a random
         shift, rotation, zoom and change of slant of the image (those of
         :class:`~skgancluster.IMSATClustering`), its features computed by the
-        frozen discriminator. None is the paper's method; "auto" is "affine"
+        frozen discriminator. None is the paper's method (with
+        ``balance_weight=1, max_cluster_size=None``); "auto" is "affine"
         for images and None for flat rows. On MNIST-5k the paper's method
         does not find the digits: the feature layer ``M`` of a GAN trained
         on a few thousand images separates them no better than the pixels,
@@ -310,8 +310,8 @@ class AugmentedGANClustering(GenerativeClustering):
         "overcluster_factor": [Interval(numbers.Integral, 0, None, closed="left")],
         "lam": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
         "delta": [Interval(numbers.Real, 0, None, closed="left")],
-        "balance_weight": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
-        "max_cluster_size": [Interval(numbers.Real, 1, None, closed="left"), StrOptions({"auto"}), None],
+        "balance_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_cluster_size": [Interval(numbers.Real, 1, None, closed="left"), None],
         "overcluster_delta": [Interval(numbers.Real, 0, None, closed="left")],
         "radius": [Interval(numbers.Real, 0, None, closed="left")],
         "xi": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -332,7 +332,7 @@ class AugmentedGANClustering(GenerativeClustering):
                             "latent_dim", "feature_units", "augmentation")
 
     def __init__(self, n_clusters=8, *, n_heads=5, overcluster_factor=5, lam="auto", delta=1e-4,
-                 balance_weight="auto", max_cluster_size="auto", overcluster_delta=1e-2, radius=0.2, xi=1.0,
+                 balance_weight=4.0, max_cluster_size=1.5, overcluster_delta=1e-2, radius=0.2, xi=1.0,
                  feature_dropout=0.1, n_replicas="auto", augmentation="auto", affine_weight=3.0, latent_dim=100,
                  image_shape=None, conv_channels=(32, 64, 128), conv_padding=1, feature_units="auto", dropout=0.2,
                  penalty_threshold=20.0, hidden_units="auto", gan_epochs="auto", max_iter="auto",
@@ -376,9 +376,8 @@ class AugmentedGANClustering(GenerativeClustering):
         self.n_init = n_init
 
     # "auto" values: the paper's, and with the affine self-augmentation (IMSAT's where it has one).
-    _AUTO = {"lam": (0.2, 0.1), "balance_weight": (1.0, 4.0), "max_cluster_size": (None, 1.5),
-             "classifier_learning_rate": (1e-4, 2e-3), "classifier_batch_size": (500, 250), "n_replicas": (5, 1),
-             "gan_samples": (150_000, 10_000)}
+    _AUTO = {"lam": (0.2, 0.1), "classifier_learning_rate": (1e-4, 2e-3), "classifier_batch_size": (500, 250),
+             "n_replicas": (5, 1), "gan_samples": (150_000, 10_000)}
 
     @property
     def _augmentation(self):
@@ -565,8 +564,8 @@ class AugmentedGANClustering(GenerativeClustering):
     def _information(self, proba, head):
         """``balance_weight * (max(KL(p(y) || uniform) - delta, 0) [+ oversize]) + H(Y|M)`` of one head."""
         tolerance = (self.delta if head < self.n_heads else self.overcluster_delta) * math.log(proba.shape[1])
-        max_size = self._resolved("max_cluster_size") if head < self.n_heads else None
-        return self._resolved("balance_weight") * imbalance(proba, tolerance, max_size) + entropy(proba).mean()
+        max_size = self.max_cluster_size if head < self.n_heads else None
+        return self.balance_weight * imbalance(proba, tolerance, max_size) + entropy(proba).mean()
 
     def _classifier_input(self, x):
         """What the classifier reads: the feature layer ``M``, or the convolutions' output with the affine views."""
