@@ -188,7 +188,6 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
             )
         if self.n_jobs == 0:
             raise ValueError("n_jobs == 0 has no meaning; use None (1 thread), a positive int, or -1 for every core.")
-        self._hidden_units = positive_int_sequence(self._hidden_units_for(n_features), "hidden_units")
         # A method whose networks are MLPs only has no convolution parameters.
         self._conv_channels = positive_int_sequence(getattr(self, "conv_channels", (1,)), "conv_channels")
         image_shape = self.image_shape
@@ -200,6 +199,8 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
             image_shape = from_input
         self._image_shape = check_image_shape(image_shape, n_features, self._conv_channels,
                                               getattr(self, "conv_padding", 1))
+        # after the image shape: a method may size its networks by it
+        self._hidden_units = positive_int_sequence(self._hidden_units_for(n_features), "hidden_units")
 
     def _hidden_units_for(self, n_features):
         """``hidden_units``, where a method may resolve a value such as "auto"."""

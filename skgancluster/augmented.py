@@ -16,7 +16,7 @@ from ._docs import fill_doc
 from ._generative import GenerativeClustering
 from ._real_data import perturb_real
 from ._training import frozen
-from .imsat import AFFINE_PERTURBATION
+from .imsat import AFFINE_PERTURBATION, SMALL_INPUT
 from .losses import entropy, imbalance, kl_from_fixed, softmax_groups, virtual_adversarial_loss
 from .nn import batch_stats_kept, make_generator, make_mlp, make_trunk
 
@@ -141,8 +141,9 @@ class AugmentedGANClustering(GenerativeClustering):
 
     The paper picks its head by accuracy, which needs labels. Here the head
     of ``n_clusters`` outputs with the lowest unsupervised loss in the last
-    epoch is used (``best_head_``); the labels of every head are kept
-    (``head_labels_``). An extra over-clustering head (``overcluster_factor
+    epoch is used (``best_head_``), among the heads that put training rows
+    in every output (any head when none does); the labels of every head are
+    kept (``head_labels_``). An extra over-clustering head (``overcluster_factor
     * n_clusters`` outputs) shapes the shared trunk and is never selected.
 
     Parameters
@@ -162,18 +163,17 @@ class AugmentedGANClustering(GenerativeClustering):
         fraction of ``log(n_clusters)``: ``I`` only penalises
         ``KL(p(y) || uniform)`` above ``delta * log(n_clusters)``. 0 asks
         for balanced clusters.
-    balance_weight : float or "auto", default="auto"
+    balance_weight : float, default=4.0
         Weight of the imbalance part of ``I`` against its confidence part
-        ``H(Y|M)`` (IMSAT's ``mu``). "auto" is the paper's 1, or IMSAT's 4
-        with ``augmentation="affine"``: against the affine term's weight the
-        paper's balance lets every row fall into a few clusters.
-    max_cluster_size : float, None or "auto", default="auto"
+        ``H(Y|M)``: IMSAT's ``mu``, our departure from the paper's 1, with
+        which heads merge clusters (digits with the affine term, blobs on
+        flat rows).
+    max_cluster_size : float or None, default=1.5
         IMSAT's soft upper bound on cluster sizes, as a multiple of the equal
         size (see :class:`~skgancluster.IMSATClustering`), added to the
         imbalance part of ``I`` of the heads of ``n_clusters`` outputs.
-        "auto" is None (the paper) or 1.5 with ``augmentation="affine"``,
-        where without it some fits merge two digits and leave clusters
-        almost empty.
+        None is the paper's information term, with which some fits merge two
+        clusters and leave others almost empty.
     overcluster_delta : float, default=1e-2
         The same for the over-clustering head (times ``log`` of its width).
     radius : float, default=0.2
@@ -196,7 +196,8 @@ class AugmentedGANClustering(GenerativeClustering):
         ``affine_weight * KL(p(y|x) || p(y|T(x)))`` with ``T`` a random
         shift, rotation, zoom and change of slant of the image (those of
         :class:`~skgancluster.IMSATClustering`), its features computed by the
-        frozen discriminator. None is the paper's method; "auto" is "affine"
+        frozen discriminator. None is the paper's method (with
+        ``balance_weight=1, max_cluster_size=None``); "auto" is "affine"
         for images and None for flat rows. On MNIST-5k the paper's method
         does not find the digits: the feature layer ``M`` of a GAN trained
         on a few thousand images separates them no better than the pixels,
@@ -211,16 +212,22 @@ class AugmentedGANClustering(GenerativeClustering):
         Channels of the discriminator's stride-2 convolutions (and of the
         generator's upconvolutions), as in the paper for MNIST.
     {{conv_padding}}
-    feature_units : int, default=1024
+    feature_units : int or "auto", default="auto"
         Width of the feature layer ``M`` (and of the generator's fully
         connected layer). For flat data the discriminator is an MLP with
-        two layers of this width.
+        two layers of this width. "auto" is the paper's 1024 for images and
+        for rows of 200 features or more, and 256 for flat rows of fewer
+        (see ``hidden_units``).
     dropout : float, default=0.2
         Dropout of the discriminator while the GAN trains.
     penalty_threshold : float, default=20
         Feature values beyond this magnitude are penalised.
-    hidden_units : tuple of int, default=(1024, 1024)
-        Hidden layers of the classifier.
+    hidden_units : tuple of int or "auto", default="auto"
+        Hidden layers of the classifier. "auto" is the paper's (1024, 1024)
+        for images and for rows of 200 features or more, and (256, 256) for
+        flat rows of fewer: there the paper's widths, chosen for MNIST,
+        cost several times the time without clustering better
+        (``doc/benchmarks.md``).
     gan_epochs : int or "auto", default="auto"
         The first ``gan_epochs`` epochs of the model train the GAN, the
         following ones the classifier. "auto": about 150,000 real samples
@@ -303,8 +310,8 @@ class AugmentedGANClustering(GenerativeClustering):
         "overcluster_factor": [Interval(numbers.Integral, 0, None, closed="left")],
         "lam": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
         "delta": [Interval(numbers.Real, 0, None, closed="left")],
-        "balance_weight": [Interval(numbers.Real, 0, None, closed="left"), StrOptions({"auto"})],
-        "max_cluster_size": [Interval(numbers.Real, 1, None, closed="left"), StrOptions({"auto"}), None],
+        "balance_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_cluster_size": [Interval(numbers.Real, 1, None, closed="left"), None],
         "overcluster_delta": [Interval(numbers.Real, 0, None, closed="left")],
         "radius": [Interval(numbers.Real, 0, None, closed="left")],
         "xi": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -313,7 +320,8 @@ class AugmentedGANClustering(GenerativeClustering):
         "augmentation": [StrOptions({"auto", "affine"}), None],
         "affine_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "latent_dim": [Interval(numbers.Integral, 1, None, closed="left")],
-        "feature_units": [Interval(numbers.Integral, 1, None, closed="left")],
+        "feature_units": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "hidden_units": [tuple, list, StrOptions({"auto"})],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "penalty_threshold": [Interval(numbers.Real, 0, None, closed="left")],
         "gan_epochs": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
@@ -324,10 +332,10 @@ class AugmentedGANClustering(GenerativeClustering):
                             "latent_dim", "feature_units", "augmentation")
 
     def __init__(self, n_clusters=8, *, n_heads=5, overcluster_factor=5, lam="auto", delta=1e-4,
-                 balance_weight="auto", max_cluster_size="auto", overcluster_delta=1e-2, radius=0.2, xi=1.0,
+                 balance_weight=4.0, max_cluster_size=1.5, overcluster_delta=1e-2, radius=0.2, xi=1.0,
                  feature_dropout=0.1, n_replicas="auto", augmentation="auto", affine_weight=3.0, latent_dim=100,
-                 image_shape=None, conv_channels=(32, 64, 128), conv_padding=1, feature_units=1024, dropout=0.2,
-                 penalty_threshold=20.0, hidden_units=(1024, 1024), gan_epochs="auto", max_iter="auto",
+                 image_shape=None, conv_channels=(32, 64, 128), conv_padding=1, feature_units="auto", dropout=0.2,
+                 penalty_threshold=20.0, hidden_units="auto", gan_epochs="auto", max_iter="auto",
                  batch_size=64, classifier_batch_size="auto", learning_rate=1e-4, classifier_learning_rate="auto",
                  scaling="auto", device="auto", random_state=None, verbose=0, warm_start=False, n_jobs=None,
                  n_init=1):
@@ -368,9 +376,8 @@ class AugmentedGANClustering(GenerativeClustering):
         self.n_init = n_init
 
     # "auto" values: the paper's, and with the affine self-augmentation (IMSAT's where it has one).
-    _AUTO = {"lam": (0.2, 0.1), "balance_weight": (1.0, 4.0), "max_cluster_size": (None, 1.5),
-             "classifier_learning_rate": (1e-4, 2e-3), "classifier_batch_size": (500, 250), "n_replicas": (5, 1),
-             "gan_samples": (150_000, 10_000)}
+    _AUTO = {"lam": (0.2, 0.1), "classifier_learning_rate": (1e-4, 2e-3), "classifier_batch_size": (500, 250),
+             "n_replicas": (5, 1), "gan_samples": (150_000, 10_000)}
 
     @property
     def _augmentation(self):
@@ -385,6 +392,20 @@ class AugmentedGANClustering(GenerativeClustering):
             return value
         paper, affine = self._AUTO[name]
         return affine if self._augmentation == "affine" else paper
+
+    def _paper_widths(self, n_features):
+        # The paper's widths were chosen for MNIST; small flat rows get IMSAT's small-input widths.
+        return self._image_shape is not None or n_features >= SMALL_INPUT
+
+    def _hidden_units_for(self, n_features):
+        if self.hidden_units != "auto":
+            return self.hidden_units
+        return (1024, 1024) if self._paper_widths(n_features) else (256, 256)
+
+    def _feature_units_for(self, n_features):
+        if self.feature_units != "auto":
+            return self.feature_units
+        return 1024 if self._paper_widths(n_features) else 256
 
     # ------------------------------------------------------------- schedule
     _min_epochs, _min_steps = 50, 1000
@@ -413,17 +434,18 @@ class AugmentedGANClustering(GenerativeClustering):
 
     # ------------------------------------------------------------- networks
     def _build_networks(self, n_features):
+        feature_units = self._feature_units_for(n_features)
         if self._image_shape is not None:
             front = SobelFrontEnd(self._image_shape)
-            trunk_shapes = dict(image_shape=front.out_shape, hidden_units=(self.feature_units,),
+            trunk_shapes = dict(image_shape=front.out_shape, hidden_units=(feature_units,),
                                 conv_channels=self._conv_channels, conv_padding=self.conv_padding)
             n_in = math.prod(front.out_shape)
         else:
             front, n_in = nn.Identity(), n_features
-            trunk_shapes = dict(hidden_units=(self.feature_units, self.feature_units))
+            trunk_shapes = dict(hidden_units=(feature_units, feature_units))
         discriminator = Discriminator(front, make_trunk(n_in, 1, norm="batch", dropout=self.dropout, **trunk_shapes))
         generator = make_generator(self.latent_dim, n_features, out_activation=self._generator_output(),
-                                   image_shape=self._image_shape, hidden_units=(self.feature_units,),
+                                   image_shape=self._image_shape, hidden_units=(feature_units,),
                                    conv_channels=self._conv_channels)
         _dcgan_init(discriminator, 0.02)
         _dcgan_init(generator, 0.02)
@@ -434,7 +456,7 @@ class AugmentedGANClustering(GenerativeClustering):
             with torch.no_grad():  # two rows: batch norm in training mode
                 n_in = discriminator.convolutions(torch.zeros(2, n_features)).shape[1]
         else:
-            n_in = self.feature_units
+            n_in = feature_units
         classifier = MultiHeadClassifier(n_in, self._hidden_units, self._head_sizes,
                                          norm=None if self._augmentation is None else "batch")
         if self._augmentation is None:
@@ -542,8 +564,8 @@ class AugmentedGANClustering(GenerativeClustering):
     def _information(self, proba, head):
         """``balance_weight * (max(KL(p(y) || uniform) - delta, 0) [+ oversize]) + H(Y|M)`` of one head."""
         tolerance = (self.delta if head < self.n_heads else self.overcluster_delta) * math.log(proba.shape[1])
-        max_size = self._resolved("max_cluster_size") if head < self.n_heads else None
-        return self._resolved("balance_weight") * imbalance(proba, tolerance, max_size) + entropy(proba).mean()
+        max_size = self.max_cluster_size if head < self.n_heads else None
+        return self.balance_weight * imbalance(proba, tolerance, max_size) + entropy(proba).mean()
 
     def _classifier_input(self, x):
         """What the classifier reads: the feature layer ``M``, or the convolutions' output with the affine views."""
@@ -562,14 +584,7 @@ class AugmentedGANClustering(GenerativeClustering):
         return self._head_logits(x, self.best_head_).softmax(1)
 
     def _fit_labels(self, X):
-        """Select the head of ``n_clusters`` outputs with the lowest loss in the last epoch."""
-        last = self.history_[-1]
-        if "head_0" not in last:  # training stopped inside the GAN phase: no head has trained
-            self.head_losses_ = np.full(self.n_heads, np.nan)
-            self.best_head_ = 0
-        else:
-            self.head_losses_ = np.array([last[f"head_{h}"] for h in range(self.n_heads)])
-            self.best_head_ = int(np.argmin(self.head_losses_))
+        """Select the head with the lowest loss in the last epoch among those that use every output."""
         classifier = self.networks_["classifier"]
         head_slices = [classifier.head_slice(h) for h in range(self.n_heads)]
 
@@ -578,6 +593,17 @@ class AugmentedGANClustering(GenerativeClustering):
             return torch.stack([logits[:, part].argmax(1) for part in head_slices], 1)
 
         self.head_labels_ = self._map_batches(X, all_heads).astype(np.int64)
+        last = self.history_[-1]
+        if "head_0" not in last:  # training stopped inside the GAN phase: no head has trained
+            self.head_losses_ = np.full(self.n_heads, np.nan)
+            self.best_head_ = 0
+        else:
+            self.head_losses_ = np.array([last[f"head_{h}"] for h in range(self.n_heads)])
+            # A head that merged clusters can have the lowest loss (its rows are the most confident); it is
+            # chosen only if every head left some output empty, as n_init treats runs.
+            complete = np.array([len(np.unique(labels)) == self.n_clusters for labels in self.head_labels_.T])
+            candidates = np.flatnonzero(complete) if complete.any() else np.arange(self.n_heads)
+            self.best_head_ = int(candidates[np.argmin(self.head_losses_[candidates])])
         return self._labels_from_modes(self.head_labels_[:, self.best_head_])
 
     # ------------------------------------------------------------- generation

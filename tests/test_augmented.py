@@ -122,3 +122,31 @@ def test_load_digits_quality_with_the_affine_views():
     est = AugmentedGANClustering(10, image_shape=(1, 8, 8), gan_epochs=2, max_iter=40, random_state=0,
                                  device="cpu").fit(X)
     assert cluster_accuracy(y, est.labels_) >= 0.85
+
+
+def test_auto_widths_follow_the_input():
+    """The paper's widths for images and wide rows, narrower ones for small flat rows."""
+    rng = np.random.RandomState(0)
+    short = dict(gan_epochs=1, max_iter=1, n_heads=1, overcluster_factor=0, device="cpu", random_state=0)
+    for X, image_shape, width in [(rng.rand(40, 10), None, 256), (rng.rand(40, 200), None, 1024),
+                                  (rng.rand(40, 64), (1, 8, 8), 1024)]:
+        est = AugmentedGANClustering(2, image_shape=image_shape, **short).fit(X)
+        assert est.networks_["classifier"].heads.in_features == width
+        assert est.networks_["generator"](torch.zeros(2, est.latent_dim)).shape == (2, X.shape[1])
+        discriminator_widths = {m.out_features for m in est.networks_["discriminator"].modules()
+                                if isinstance(m, torch.nn.Linear)}
+        assert width in discriminator_widths
+
+
+def test_a_head_that_left_clusters_empty_is_not_selected(monkeypatch):
+    X, _ = make_blobs(n_samples=120, centers=3, n_features=4, random_state=0)
+    est = AugmentedGANClustering(3, n_heads=3, **{**SMALL, "max_iter": 6}).fit(X)
+    merged = np.tile(np.arange(len(X))[:, None] % 3, (1, 3))
+    merged[:, 0] = np.minimum(merged[:, 0], 1)  # head 0 uses two outputs of three
+    monkeypatch.setattr(est, "_map_batches", lambda X, fn: merged)
+    est.history_[-1].update(head_0=0.1, head_1=0.3, head_2=0.2)
+    est._fit_labels(X)
+    assert est.best_head_ == 2  # the lowest loss among the heads that use every output
+    merged[:, 1:] = 0  # no head uses every output: the lowest loss of all
+    est._fit_labels(X)
+    assert est.best_head_ == 0
