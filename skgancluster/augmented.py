@@ -393,19 +393,15 @@ class AugmentedGANClustering(GenerativeClustering):
         paper, affine = self._AUTO[name]
         return affine if self._augmentation == "affine" else paper
 
-    def _paper_widths(self, n_features):
-        # The paper's widths were chosen for MNIST; small flat rows get IMSAT's small-input widths.
-        return self._image_shape is not None or n_features >= SMALL_INPUT
+    def _width(self, value, n_features, small, paper):
+        """``value``, or for "auto" the paper's width (chosen for MNIST) for images and wide rows and
+        IMSAT's small-input width for flat rows under ``SMALL_INPUT`` features."""
+        if value != "auto":
+            return value
+        return paper if self._image_shape is not None or n_features >= SMALL_INPUT else small
 
     def _hidden_units_for(self, n_features):
-        if self.hidden_units != "auto":
-            return self.hidden_units
-        return (1024, 1024) if self._paper_widths(n_features) else (256, 256)
-
-    def _feature_units_for(self, n_features):
-        if self.feature_units != "auto":
-            return self.feature_units
-        return 1024 if self._paper_widths(n_features) else 256
+        return self._width(self.hidden_units, n_features, (256, 256), (1024, 1024))
 
     # ------------------------------------------------------------- schedule
     _min_epochs, _min_steps = 50, 1000
@@ -434,7 +430,7 @@ class AugmentedGANClustering(GenerativeClustering):
 
     # ------------------------------------------------------------- networks
     def _build_networks(self, n_features):
-        feature_units = self._feature_units_for(n_features)
+        feature_units = self._width(self.feature_units, n_features, 256, 1024)
         if self._image_shape is not None:
             front = SobelFrontEnd(self._image_shape)
             trunk_shapes = dict(image_shape=front.out_shape, hidden_units=(feature_units,),
