@@ -617,8 +617,8 @@ class AugmentedGANClustering(GenerativeClustering):
         under the package's perturbation: over this estimator's runs on
         load_digits, with that agreement added ``n_init`` kept worse runs
         than with the neighbour agreement alone (``doc/benchmarks.md``,
-        "Choosing without labels").
-        It compares fits with the same ``n_clusters``.
+        "Choosing without labels"). It compares fits with the same
+        ``n_clusters``.
 
         Parameters
         ----------
