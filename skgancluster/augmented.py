@@ -620,16 +620,7 @@ class AugmentedGANClustering(GenerativeClustering):
         "Choosing without labels"). It compares fits with the same
         ``n_clusters``.
 
-        Parameters
-        ----------
-        {{X_new}}
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        score : float
-            Higher is better; ``-inf`` when ``X`` falls in a single cluster.
+        {{score_parameters}}
         """
         X = _score_rows(self._check_fitted_X(X))
         return internal_index(X, self._predict_checked(X), "neighbour_agreement", estimator=self, sample_size=None)
