@@ -407,16 +407,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         It compares fits with the same ``n_clusters``; choose the number of
         clusters with :func:`skgancluster.model_selection.select_n_clusters`.
 
-        Parameters
-        ----------
-        {{X_new}}
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        score : float
-            Higher is better; ``-inf`` when ``X`` falls in a single cluster.
+        {{score_parameters}}
         """
         X = _score_rows(self._check_fitted_X(X))
         labels = self._predict_checked(X)

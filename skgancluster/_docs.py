@@ -39,6 +39,18 @@ conv_padding : {1, 0}, default=1
     "X_new": """
 X : {array-like, sparse matrix} of shape (n_samples, n_features)
     New data.""",
+    "score_parameters": """
+Parameters
+----------
+X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    New data.
+y : Ignored
+    Not used, present for API consistency.
+
+Returns
+-------
+score : float
+    Higher is better; ``-inf`` when ``X`` falls in a single cluster.""",
     "y_true_pred": """
 y_true : array-like of shape (n_samples,)
     Ground-truth classes.

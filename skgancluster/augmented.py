@@ -18,6 +18,7 @@ from ._real_data import perturb_real
 from ._training import frozen
 from .imsat import AFFINE_PERTURBATION, SMALL_INPUT
 from .losses import entropy, imbalance, kl_from_fixed, softmax_groups, virtual_adversarial_loss
+from .model_selection import _score_rows, internal_index
 from .nn import batch_stats_kept, make_generator, make_mlp, make_trunk
 
 __all__ = ["AugmentedGANClustering"]
@@ -601,6 +602,28 @@ class AugmentedGANClustering(GenerativeClustering):
             candidates = np.flatnonzero(complete) if complete.any() else np.arange(self.n_heads)
             self.best_head_ = int(candidates[np.argmin(self.head_losses_[candidates])])
         return self._labels_from_modes(self.head_labels_[:, self.best_head_])
+
+    def score(self, X, y=None):
+        """A label-free quality of the clustering of ``X``: higher is better.
+
+        The criterion ``n_init`` selects by, and what ``GridSearchCV``
+        without ``scoring`` maximises: how often a row's 10 nearest
+        neighbours share its cluster, corrected for chance, on at most 2,000
+        rows, in a space that does not depend on the model (the input as the
+        model scales it, PCA to 50 components;
+        :func:`skgancluster.model_selection.neighbour_agreement_score`).
+
+        Unlike the other estimators' ``score``, it leaves out the agreement
+        under the package's perturbation: over this estimator's runs on
+        load_digits, with that agreement added ``n_init`` kept worse runs
+        than with the neighbour agreement alone (``doc/benchmarks.md``,
+        "Choosing without labels"). It compares fits with the same
+        ``n_clusters``.
+
+        {{score_parameters}}
+        """
+        X = _score_rows(self._check_fitted_X(X))
+        return internal_index(X, self._predict_checked(X), "neighbour_agreement", estimator=self, sample_size=None)
 
     # ------------------------------------------------------------- generation
     _max_draws = 100  # rejection rounds of sample(cluster=k)

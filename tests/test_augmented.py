@@ -12,6 +12,7 @@ from skgancluster import AugmentedGANClustering
 from skgancluster.augmented import SobelFrontEnd
 from skgancluster.losses import virtual_adversarial_loss
 from skgancluster.metrics import cluster_accuracy
+from skgancluster.model_selection import internal_index
 
 SMALL = dict(gan_epochs=5, max_iter=45, feature_units=64, hidden_units=(64,), classifier_batch_size=128,
              classifier_learning_rate=1e-3, n_replicas=2, device="cpu", random_state=0)
@@ -150,3 +151,12 @@ def test_a_head_that_left_clusters_empty_is_not_selected(monkeypatch):
     merged[:, 1:] = 0  # no head uses every output: the lowest loss of all
     est._fit_labels(X)
     assert est.best_head_ == 0
+
+
+def test_score_is_the_neighbour_agreement_and_ranks_a_trained_fit_first():
+    X, y = make_blobs(n_samples=600, centers=3, n_features=8, cluster_std=1.0, random_state=0)
+    trained = AugmentedGANClustering(3, **SMALL).fit(X)
+    untrained = AugmentedGANClustering(3, **{**SMALL, "max_iter": 5}).fit(X)  # the GAN phase only
+    assert adjusted_rand_score(y, trained.labels_) > 0.9 > adjusted_rand_score(y, untrained.labels_)
+    assert trained.score(X) > untrained.score(X)
+    assert trained.score(X) == internal_index(X, trained.labels_, "neighbour_agreement", estimator=trained)
