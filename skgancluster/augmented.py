@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ._base import INFERENCE_BATCH
+from ._base import INFERENCE_BATCH, best_run
 from ._docs import fill_doc
 from ._generative import GenerativeClustering
 from ._real_data import perturb_real
@@ -597,10 +597,9 @@ class AugmentedGANClustering(GenerativeClustering):
         else:
             self.head_losses_ = np.array([last[f"head_{h}"] for h in range(self.n_heads)])
             # A head that merged clusters can have the lowest loss (its rows are the most confident); it is
-            # chosen only if every head left some output empty, as n_init treats runs.
-            complete = np.array([len(np.unique(labels)) == self.n_clusters for labels in self.head_labels_.T])
-            candidates = np.flatnonzero(complete) if complete.any() else np.arange(self.n_heads)
-            self.best_head_ = int(candidates[np.argmin(self.head_losses_[candidates])])
+            # chosen only if every head left some output empty: the rule n_init applies to runs.
+            complete = [len(np.unique(labels)) == self.n_clusters for labels in self.head_labels_.T]
+            self.best_head_ = best_run(complete, -self.head_losses_)
         return self._labels_from_modes(self.head_labels_[:, self.best_head_])
 
     def score(self, X, y=None):
