@@ -21,8 +21,9 @@ of ``benchmarks/quality.py`` and computes, without the labels:
   Gaussian noise for flat rows), 3 draws, corrected for chance
   (``model_selection.perturbation_agreement_score``; rows written before it
   existed hold the uncorrected fraction over all rows);
-- ``score``: the estimator's ``score``, the sum of the neighbour and the
-  perturbation agreements;
+- ``score``: the estimator's ``score``;
+- ``prior_score``: for two-phase estimators (``prior_estimator_``), the first
+  phase's ``score``, which judges the labels that phase decided;
 - ``sample_agreement``: for generative estimators, the mean over clusters of
   the fraction of ``sample(200, cluster=k)`` that 5 real neighbours put in k;
 - the last epoch's training losses (``history_``).
@@ -67,6 +68,8 @@ def criteria(est, X):
         out["soft_mi"] = soft_mi(est, X)
     out["perturbation_agreement"] = perturbation_agreement_score(est, X)
     out["score"] = est.score(X)
+    if hasattr(getattr(est, "prior_estimator_", None), "score"):
+        out["prior_score"] = est.prior_estimator_.score(X)
     if hasattr(est, "sample"):
         per_cluster = [a for a in sample_agreement(est, X) if a is not None]
         out["sample_agreement"] = float(np.mean(per_cluster)) if per_cluster else 0.0
