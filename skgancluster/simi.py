@@ -11,6 +11,8 @@ from sklearn.utils._param_validation import HasMethods, Interval
 from ._docs import fill_doc
 from .clustergan import ClusterGANClustering
 from .imsat import IMSATClustering
+from .losses import entropy, marginal_entropy
+from .model_selection import _score_rows
 
 __all__ = ["SIMIClusterGAN"]
 
@@ -242,6 +244,39 @@ class SIMIClusterGAN(ClusterGANClustering):
         # sample()); a step of the generator uses the prior codes of its real rows.
         self.prior_.weights = torch.as_tensor(self.cluster_proportions_, dtype=torch.float32)
         return networks
+
+    def score(self, X, y=None):
+        """A label-free quality of the clustering of ``X``: higher is better.
+
+        The criterion ``n_init`` selects by, and what ``GridSearchCV``
+        without ``scoring`` maximises: the information the encoder's soft
+        assignment carries about a row, ``H(mean p) - mean H(p)`` of
+        ``predict_proba`` on at most 2,000 rows (nats, at most
+        ``log(n_clusters)``). It is high when every row is assigned with
+        confidence and the clusters are all used; its first term favours
+        clusters of even size. Over this estimator's runs it ranked fits by
+        accuracy where the other estimators' ``score`` (the neighbour and
+        perturbation agreements) did not (``doc/benchmarks.md``, "Choosing
+        without labels"). Without ``predict_proba``
+        (``inference="kmeans"``) it is that other ``score``. It compares
+        fits with the same ``n_clusters``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            New data.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        score : float
+            Higher is better.
+        """
+        if not hasattr(self, "predict_proba"):
+            return super().score(X)
+        proba = torch.as_tensor(self.predict_proba(_score_rows(self._check_fitted_X(X))))
+        return float(marginal_entropy(proba) - entropy(proba).mean())
 
     # ------------------------------------------------------------- phase 2
     def _on_epoch_start(self, ctx):
