@@ -15,7 +15,9 @@ of ``benchmarks/quality.py`` and computes, without the labels:
   of ``skgancluster.model_selection.internal_index``, in the fixed space (the
   input as the estimator scales it, PCA to 50 components, 2,000 rows at most);
 - ``soft_mi``: ``H(mean p) - mean H(p)`` of ``predict_proba`` on the data, the
-  information the soft assignments carry (IMSAT's objective without VAT);
+  information the soft assignments carry (IMSAT's objective without VAT), and
+  ``confidence``, its second term alone (``-mean H(p)``), which does not
+  favour clusters of even size;
 - ``perturbation_agreement``: how often a row's label survives the package's
   perturbation of real rows (shift, rotation, zoom and slant for images;
   Gaussian noise for flat rows), 3 draws, corrected for chance
@@ -55,9 +57,10 @@ from skgancluster.model_selection import internal_index, perturbation_agreement_
 INDICES = ("neighbour_agreement", "silhouette", "calinski_harabasz", "davies_bouldin")
 
 
-def soft_mi(est, X):
-    proba = est.predict_proba(X)
-    return float(entropy(torch.as_tensor(proba.mean(0))) - entropy(torch.as_tensor(proba)).mean())
+def soft_mi_and_confidence(est, X):
+    proba = torch.as_tensor(est.predict_proba(X))
+    confidence = float(-entropy(proba).mean())
+    return float(entropy(proba.mean(0))) + confidence, confidence
 
 
 def criteria(est, X):
@@ -65,7 +68,7 @@ def criteria(est, X):
     out = {name: internal_index(X, labels, name, estimator=est) for name in INDICES}
     out["neighbours_and_silhouette"] = out["neighbour_agreement"] + out["silhouette"]
     if hasattr(est, "predict_proba"):
-        out["soft_mi"] = soft_mi(est, X)
+        out["soft_mi"], out["confidence"] = soft_mi_and_confidence(est, X)
     out["perturbation_agreement"] = perturbation_agreement_score(est, X)
     out["score"] = est.score(X)
     if hasattr(getattr(est, "prior_estimator_", None), "score"):
@@ -97,6 +100,9 @@ def main(argv=None):
     estimators = dict(all_estimators())
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_fit_arguments(parser, estimators)
+    parser.add_argument("--data-seed", type=int,
+                        help="draw a generated data set with this seed for every fit (default: each fit's seed), "
+                             "so that the runs n_init draws can be trained apart on one data set")
     parser.add_argument("--save-labels", metavar="DIR", help="also save each fit's labels_ there (.npy)")
     parser.add_argument("--report", nargs="*", help="print the correlations of these files and exit")
     args = parser.parse_args(argv)
@@ -107,11 +113,13 @@ def main(argv=None):
     params = {**implied, **_estimators_in(_tuples(json.loads(args.params)), estimators)}
     out = Path(args.out) if args.out else RESULTS / f"criteria_{args.estimator}_{args.dataset}.jsonl"
     for seed in args.seeds:
-        X, y = loader(seed)
+        data_seed = seed if args.data_seed is None else args.data_seed
+        X, y = loader(data_seed)
         est = estimators[args.estimator](n_clusters, random_state=seed, **params)
         started, cpu_started = time.perf_counter(), time.process_time()
         est.fit(X)
-        row = {"seed": seed, "method": args.estimator, "dataset": args.dataset, "params": params,
+        row = {"seed": seed, "data_seed": data_seed, "method": args.estimator, "dataset": args.dataset,
+               "params": params,
                **scores(y, est.labels_), "seconds": round(time.perf_counter() - started, 1),
                "cpu_seconds": round(time.process_time() - cpu_started, 1), **head_fields(est, y),
                "commit": _commit(), "machine": _machine(), "torch": torch.__version__, "criteria": criteria(est, X)}
