@@ -414,6 +414,11 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         return (internal_index(X, labels, "neighbour_agreement", estimator=self, sample_size=None)
                 + _perturbation_agreement(self, X, labels))
 
+    def _neighbour_agreement_alone(self, X):
+        """The first term of ``score`` alone: the ``score`` of methods whose runs the second ranked worse."""
+        X = _score_rows(self._check_fitted_X(X))
+        return internal_index(X, self._predict_checked(X), "neighbour_agreement", estimator=self, sample_size=None)
+
     # ------------------------------------------------------- training helpers
     def _adam(self, params, betas):
         """Adam at ``learning_rate`` for the methods' optimizers.

@@ -18,7 +18,6 @@ from ._real_data import perturb_real
 from ._training import frozen
 from .imsat import AFFINE_PERTURBATION, SMALL_INPUT
 from .losses import entropy, imbalance, kl_from_fixed, softmax_groups, virtual_adversarial_loss
-from .model_selection import _score_rows, internal_index
 from .nn import batch_stats_kept, make_generator, make_mlp, make_trunk
 
 __all__ = ["AugmentedGANClustering"]
@@ -621,8 +620,7 @@ class AugmentedGANClustering(GenerativeClustering):
 
         {{score_parameters}}
         """
-        X = _score_rows(self._check_fitted_X(X))
-        return internal_index(X, self._predict_checked(X), "neighbour_agreement", estimator=self, sample_size=None)
+        return self._neighbour_agreement_alone(X)
 
     # ------------------------------------------------------------- generation
     _max_draws = 100  # rejection rounds of sample(cluster=k)

@@ -15,11 +15,9 @@ under a small label-preserving perturbation): of the candidates measured,
 these two ranked fits by their accuracy where the global indices did not, the
 first on load_digits, the second also on MNIST-5k, where the first could not
 (``doc/benchmarks.md``, "Choosing without labels");
-:class:`~skgancluster.AugmentedGANClustering` uses the neighbour agreement
-alone, which chose its runs better than the sum, and
-:class:`~skgancluster.SIMIClusterGAN` the soft mutual information of its
-``predict_proba``, since both agreements ranked its runs backwards. The
-agreements are local: they do
+:class:`~skgancluster.AugmentedGANClustering` and
+:class:`~skgancluster.SIMIClusterGAN` use the neighbour agreement alone,
+which chose their runs better than the sum. The agreements are local: they do
 not see two distant groups merged, and on well-separated blobs they rank fits
 less well than the silhouette. Compare with them runs of one ``n_clusters``,
 and choose the number of clusters with :func:`select_n_clusters`.
