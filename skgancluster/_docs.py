@@ -39,6 +39,13 @@ conv_padding : {1, 0}, default=1
     "X_new": """
 X : {array-like, sparse matrix} of shape (n_samples, n_features)
     New data.""",
+    "score_neighbour_agreement": """
+The criterion ``n_init`` selects by, and what ``GridSearchCV``
+without ``scoring`` maximises: how often a row's 10 nearest
+neighbours share its cluster, corrected for chance, on at most 2,000
+rows, in a space that does not depend on the model (the input as the
+model scales it, PCA to 50 components;
+:func:`skgancluster.model_selection.neighbour_agreement_score`).""",
     "score_parameters": """
 Parameters
 ----------

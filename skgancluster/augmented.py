@@ -604,12 +604,7 @@ class AugmentedGANClustering(GenerativeClustering):
     def score(self, X, y=None):
         """A label-free quality of the clustering of ``X``: higher is better.
 
-        The criterion ``n_init`` selects by, and what ``GridSearchCV``
-        without ``scoring`` maximises: how often a row's 10 nearest
-        neighbours share its cluster, corrected for chance, on at most 2,000
-        rows, in a space that does not depend on the model (the input as the
-        model scales it, PCA to 50 components;
-        :func:`skgancluster.model_selection.neighbour_agreement_score`).
+        {{score_neighbour_agreement}}
 
         Unlike the other estimators' ``score``, it leaves out the agreement
         under the package's perturbation: over this estimator's runs on

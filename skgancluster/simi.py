@@ -246,12 +246,7 @@ class SIMIClusterGAN(ClusterGANClustering):
     def score(self, X, y=None):
         """A label-free quality of the clustering of ``X``: higher is better.
 
-        The criterion ``n_init`` selects by, and what ``GridSearchCV``
-        without ``scoring`` maximises: how often a row's 10 nearest
-        neighbours share its cluster, corrected for chance, on at most 2,000
-        rows, in a space that does not depend on the model (the input as the
-        model scales it, PCA to 50 components;
-        :func:`skgancluster.model_selection.neighbour_agreement_score`).
+        {{score_neighbour_agreement}}
 
         As in :class:`~skgancluster.AugmentedGANClustering`, it leaves out
         the other estimators' agreement under perturbation: over this
