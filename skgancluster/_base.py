@@ -411,13 +411,11 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         """
         X = _score_rows(self._check_fitted_X(X))
         labels = self._predict_checked(X)
-        return (internal_index(X, labels, "neighbour_agreement", estimator=self, sample_size=None)
-                + _perturbation_agreement(self, X, labels))
+        score = internal_index(X, labels, "neighbour_agreement", estimator=self, sample_size=None)
+        return score + _perturbation_agreement(self, X, labels) if self._score_perturbation else score
 
-    def _neighbour_agreement_alone(self, X):
-        """The first term of ``score`` alone: the ``score`` of methods whose runs the second ranked worse."""
-        X = _score_rows(self._check_fitted_X(X))
-        return internal_index(X, self._predict_checked(X), "neighbour_agreement", estimator=self, sample_size=None)
+    # Whether score adds the perturbation agreement; methods whose runs it ranked worse leave it out.
+    _score_perturbation = True
 
     # ------------------------------------------------------- training helpers
     def _adam(self, params, betas):

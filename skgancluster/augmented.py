@@ -601,6 +601,8 @@ class AugmentedGANClustering(GenerativeClustering):
             self.best_head_ = best_run(complete, -self.head_losses_)
         return self._labels_from_modes(self.head_labels_[:, self.best_head_])
 
+    _score_perturbation = False
+
     def score(self, X, y=None):
         """A label-free quality of the clustering of ``X``: higher is better.
 
@@ -615,7 +617,7 @@ class AugmentedGANClustering(GenerativeClustering):
 
         {{score_parameters}}
         """
-        return self._neighbour_agreement_alone(X)
+        return super().score(X)
 
     # ------------------------------------------------------------- generation
     _max_draws = 100  # rejection rounds of sample(cluster=k)

@@ -243,6 +243,8 @@ class SIMIClusterGAN(ClusterGANClustering):
         self.prior_.weights = torch.as_tensor(self.cluster_proportions_, dtype=torch.float32)
         return networks
 
+    _score_perturbation = False
+
     def score(self, X, y=None):
         """A label-free quality of the clustering of ``X``: higher is better.
 
@@ -259,7 +261,7 @@ class SIMIClusterGAN(ClusterGANClustering):
 
         {{score_parameters}}
         """
-        return self._neighbour_agreement_alone(X)
+        return super().score(X)
 
     # ------------------------------------------------------------- phase 2
     def _on_epoch_start(self, ctx):
