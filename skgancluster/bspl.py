@@ -54,6 +54,39 @@ class _JointDiscriminator(nn.Module):
         return self.joint(features).squeeze(1)
 
 
+class _BlockMeans(nn.Module):
+    """Running mean of the real rows that the clusterer puts in each block (two buffers, no parameters)."""
+
+    def __init__(self, n_blocks, n_features):
+        super().__init__()
+        self.register_buffer("means", torch.zeros(n_blocks, n_features))
+        self.register_buffer("seen", torch.zeros(n_blocks, dtype=torch.bool))
+
+    def _batch_means(self, x, blocks):
+        """Mean row of each block present in the batch, and which blocks are present."""
+        x = x.flatten(1)
+        sums = x.new_zeros(self.means.shape).index_add(0, blocks, x)
+        counts = torch.bincount(blocks, minlength=len(self.means))
+        present = counts > 0
+        return sums[present] / counts[present, None].to(x.dtype), present
+
+    @torch.no_grad()
+    def update(self, x, blocks, momentum):
+        """Move each present block's running mean towards the batch's (set it on its first batch)."""
+        means, present = self._batch_means(x, blocks)
+        old, first = self.means[present], ~self.seen[present]
+        self.means[present] = torch.where(first[:, None], means, old + momentum * (means - old))
+        self.seen |= present
+
+    def distance(self, x, blocks):
+        """Squared distance of each block's batch mean to its running mean, averaged over the blocks."""
+        means, present = self._batch_means(x, blocks)
+        seen = self.seen[present]
+        if not seen.any():  # no real row has reached these blocks yet
+            return x.new_zeros(())
+        return (means[seen] - self.means[present][seen]).square().sum(1).mean()
+
+
 # ---------------------------------------------------------------- estimator
 @fill_doc
 class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
@@ -130,13 +163,17 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         discriminator does only loosely. 1 raised the ACC on load_digits and
         lowered it on MNIST-5k (``doc/benchmarks.md``), so the default is
         the paper's 0.
-    generator_cycle_weight : float, default=1.0
-        Weight of the same cycle loss minimised by ``G`` alone (our
-        addition): the clusterer is frozen in it, so it moves each block of
-        the prior onto the data that ``C`` puts in that block without
-        changing what ``C`` learns from it. Without it, two blocks may
-        generate the same cluster while a cluster has no block, and
-        ``sample(cluster=k)`` then draws other clusters; 0 is the paper's
+    generator_block_weight : float, default=1.0
+        Weight of two terms that tie each block of the prior to the
+        clusterer's block of the same index, minimised by ``G`` alone (our
+        addition; the clusterer is frozen in them): the code cycle loss
+        above, and the squared distance between the mean of ``G(z)`` over
+        the codes of a block and the running mean of the real rows that
+        ``C`` puts in that block. The cycle alone lets ``G`` find rows that
+        ``C`` maps to a block without resembling its real rows; the mean
+        ties them in data space. Without them two blocks may generate the
+        same cluster while another has none, so that
+        ``sample(cluster=k)`` draws other clusters. 0 is the paper's
         objective (``doc/benchmarks.md``).
     {{real_weight}}
         Here the default is 4, the head is the clusterer's blocks read as
@@ -181,10 +218,12 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         fraction), in epochs: those of the first fit. A ``warm_start`` fit
         continues them, at their final values once they are over.
 
-    ``networks_`` holds "generator", "clusterer" and "discriminator".
+    ``networks_`` holds "generator", "clusterer", "discriminator" and
+    "block_means" (the running real means per block, no parameters).
     ``history_`` records the losses "discriminator", "generator",
     "clusterer_adv", "entropy", "consistency", "cycle" (with a
-    ``cycle_weight``), and "lam" and
+    ``cycle_weight``), "generator_cycle" and "block_mean" (with a
+    ``generator_block_weight``), and "lam" and
     "selected" (fraction of samples with ``nu > 0``) of the self-paced
     schedule.
 
@@ -196,17 +235,19 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
     ``G`` and ``C``), minimum-entropy loss with balanced self-paced weights
     (1% of the samples at the start, all at 3/4 of training), consistency
     loss, Adam(0.5, 0.999) with a learning rate decaying linearly to a
-    tenth, K-means on ``C(x)``. Five departures, measured on
+    tenth, K-means on ``C(x)``. Six departures, measured on
     ``load_digits`` and MNIST-5k (``doc/benchmarks.md``) and all
     switchable: the prior
     noise is reflected into ``[0, 1]`` (``prior_noise="add"`` is the
     paper's literal ``b + U[0, a]``, out of reach of a sigmoid); the
     entropy term is a mean over pairs (``entropy_weight=batch_size`` gives
-    the paper's sums); the real-data clusterer terms (``real_weight``); a
-    learning rate of 5e-4 (the paper: 1e-4); and convolutions of half the
+    the paper's sums); the real-data clusterer terms (``real_weight``); the
+    generator's ties to the clusterer's blocks (``generator_block_weight``);
+    a learning rate of 5e-4 (the paper: 1e-4); and convolutions of half the
     paper's widths. The paper does not give ``m``; ``block_size=4`` is
     ours. Its configuration is ``prior_noise="add",
-    entropy_weight=batch_size, real_weight=0, learning_rate=1e-4,
+    entropy_weight=batch_size, real_weight=0, generator_block_weight=0,
+    learning_rate=1e-4,
     conv_channels=(64, 128)`` (Triple-GAN-like networks, with
     ``hidden_units=(1024,)``-sized dense layers) and a far longer
     ``max_iter`` than 50.
@@ -250,20 +291,21 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         "augmentation": [StrOptions({"auto", "noise", "shift", "shift_flip"})],
         "noise_std": [Interval(numbers.Real, 0, None, closed="left")],
         "cycle_weight": [Interval(numbers.Real, 0, None, closed="left")],
-        "generator_cycle_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "generator_block_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "real_weight": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
     _architecture_params = (*GenerativeClustering._architecture_params, "block_size")
     _final_lr_ratio = 0.1  # learning rate decays linearly to this fraction of learning_rate
     _d_dropout = 0.2  # dropout in the discriminator (as in Triple-GAN / ALI)
+    _block_mean_momentum = 0.05  # the running block means follow about the last 20 batches
 
     def __init__(self, n_clusters=8, *, block_size=4, noise_start=0.5, noise_end=0.1,
                  prior_noise="reflect", self_paced="balanced", gamma=1.0, start_fraction=0.01,
                  full_fraction_at=0.75,
                  entropy_weight=1.0, consistency_weight=1.0, augmentation="auto", noise_std=0.1,
-                 cycle_weight=0.0, generator_cycle_weight=1.0, real_weight=4.0, image_shape=None, hidden_units=(256, 256),
-                 conv_channels=(32, 64), conv_padding=1,
+                 cycle_weight=0.0, generator_block_weight=1.0, real_weight=4.0, image_shape=None,
+                 hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
                  max_iter=50, batch_size=64, learning_rate=5e-4, scaling="auto", device="auto",
                  random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1):
         self.n_clusters = n_clusters
@@ -280,7 +322,7 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         self.augmentation = augmentation
         self.noise_std = noise_std
         self.cycle_weight = cycle_weight
-        self.generator_cycle_weight = generator_cycle_weight
+        self.generator_block_weight = generator_block_weight
         self.real_weight = real_weight
         self.image_shape = image_shape
         self.hidden_units = hidden_units
@@ -315,6 +357,7 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
                                         **self._generator_shapes()),
             "clusterer": nn.Sequential(clusterer, nn.Sigmoid()),
             "discriminator": _JointDiscriminator(x_trunk, m, self._hidden_units[-1], self._d_dropout),
+            "block_means": _BlockMeans(self.n_clusters, n_features),
         })
 
     def _make_optimizers(self):
@@ -369,6 +412,8 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
             x_fake = generator(z)
             code_real = clusterer(x_real)
         d_loss = bce(disc(code_real, x_real), ones) + bce(disc(z, x_fake), zeros)
+        if self.generator_block_weight > 0:
+            nets["block_means"].update(x_real, _block_argmax(code_real, self.n_clusters), self._block_mean_momentum)
         opt["discriminator"].zero_grad(set_to_none=True)
         d_loss.backward()
         opt["discriminator"].step()
@@ -386,11 +431,12 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
                     cycle = F.nll_loss(self._block_logits(x_fake), blocks)
                 g_loss = g_loss + self.cycle_weight * cycle
                 record["cycle"] = cycle.detach()
-            if self.generator_cycle_weight > 0:
+            if self.generator_block_weight > 0:
                 with batch_stats_kept(clusterer), frozen(clusterer):  # moves G towards C, not C towards G
                     generator_cycle = F.nll_loss(self._block_logits(x_fake), blocks)
-                g_loss = g_loss + self.generator_cycle_weight * generator_cycle
-                record["generator_cycle"] = generator_cycle.detach()
+                block_mean = nets["block_means"].distance(x_fake, blocks)
+                g_loss = g_loss + self.generator_block_weight * (generator_cycle + block_mean)
+                record.update(generator_cycle=generator_cycle.detach(), block_mean=block_mean.detach())
             opt["generator"].zero_grad(set_to_none=True)
             g_loss.backward()
             opt["generator"].step()
