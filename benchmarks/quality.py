@@ -45,7 +45,9 @@ The tabular sets are standardised before any fit, so that KMeans, which has
 no scaling of its own, is compared on the scale it needs.
 For each seed the estimator(s) and KMeans(n_init=10, same seed) are fitted on the
 same data in the same run, and on data with more than 50 features also PCA to 50
-components followed by KMeans (the usual baseline for single-cell data); one line per fit is printed (ACC, NMI, ARI, fit
+components followed by KMeans (the usual baseline for single-cell data). ``--pca N`` fits
+each estimator after the same projection (``make_pipeline(PCA(N), estimator)``, recorded
+as ``pca_components``); one line per fit is printed (ACC, NMI, ARI, fit
 seconds), then the median and the minimum over seeds (the time column of the
 ``min`` line is the longest fit). Every fit is appended as one JSON line to
 ``--out`` (default ``benchmarks/results/<estimator>_<dataset>.jsonl``, the
@@ -188,6 +190,11 @@ def add_fit_arguments(parser, estimators):
     parser.add_argument("--out", default=None)
 
 
+def _front_end(est, n_components, seed):
+    """``est``, or ``est`` after PCA to ``n_components`` when that is given."""
+    return est if n_components is None else make_pipeline(PCA(n_components, random_state=seed), est)
+
+
 def _sorted_fractions(labels):
     """Fraction of the rows in each group, largest first."""
     return np.round(np.sort(np.bincount(np.unique(labels, return_inverse=True)[1]))[::-1] / len(labels), 4).tolist()
@@ -263,6 +270,8 @@ def main(argv=None):
     parser.add_argument("--out", default=None,
                         help="JSON lines file to append to (default benchmarks/results/<estimator>_<dataset>.jsonl)")
     parser.add_argument("--no-kmeans", action="store_true", help="skip the KMeans (and PCA+KMeans) fits")
+    parser.add_argument("--pca", type=int, default=None, metavar="N",
+                        help="fit each estimator after PCA to N components (a Pipeline; no sample_agreement)")
     args = parser.parse_args(argv)
     dataset = ALIASES.get(args.dataset, args.dataset)
     torch.set_num_threads(args.threads)
@@ -287,7 +296,8 @@ def main(argv=None):
     rows = []
     for seed in args.seeds:
         X, y = loader(seed, args.n_samples)
-        fits = [(name, params, lambda name=name: estimators[name](n_clusters, random_state=seed, **params))
+        fits = [(name, params, lambda name=name: _front_end(
+                    estimators[name](n_clusters, random_state=seed, **params), args.pca, seed))
                 for name in names]
         if not args.no_kmeans:
             fits.append(("KMeans", {"n_init": 10}, lambda: KMeans(n_clusters, n_init=10, random_state=seed)))
@@ -311,6 +321,8 @@ def main(argv=None):
             if dataset in BALANCED_TEST:
                 X_test, y_test = DATASETS[BALANCED_TEST[dataset]][0](seed)
                 row.update({f"test_{k}": v for k, v in scores(y_test, est.predict(X_test)).items()})
+            if args.pca and name in names:
+                row["pca_components"] = args.pca
             if hasattr(est, "cluster_proportions_"):
                 row["cluster_proportions"] = np.round(est.cluster_proportions_, 4).tolist()
             if hasattr(est, "sample"):
