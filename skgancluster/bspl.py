@@ -163,18 +163,18 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         discriminator does only loosely. 1 raised the ACC on load_digits and
         lowered it on MNIST-5k (``doc/benchmarks.md``), so the default is
         the paper's 0.
-    generator_block_weight : float, default=1.0
-        Weight of two terms that tie each block of the prior to the
-        clusterer's block of the same index, minimised by ``G`` alone (our
-        addition; the clusterer is frozen in them): the code cycle loss
-        above, and the squared distance between the mean of ``G(z)`` over
-        the codes of a block and the running mean of the real rows that
-        ``C`` puts in that block. The cycle alone lets ``G`` find rows that
-        ``C`` maps to a block without resembling its real rows; the mean
-        ties them in data space. Without them two blocks may generate the
-        same cluster while another has none, so that
-        ``sample(cluster=k)`` draws other clusters. 0 is the paper's
-        objective (``doc/benchmarks.md``).
+    generator_epochs : int, default=10
+        Epochs at the end of every fit in which only ``G`` and ``D`` train
+        (our addition): the clusterer is frozen, so the clusters are those
+        of the ``max_iter`` epochs before, and ``G`` is tied to the
+        clusterer's blocks by the code cycle loss above (through the frozen
+        clusterer) and by the squared distance between the mean of ``G(z)``
+        over a block's codes and the running mean of the real rows that
+        ``C`` puts in that block. During the clustering epochs the joint
+        discriminator ties blocks to clusters only loosely: two blocks may
+        generate the same cluster while another has none, and
+        ``sample(cluster=k)`` then draws other clusters. 0 is the paper's
+        training (``doc/benchmarks.md``).
     {{real_weight}}
         Here the default is 4, the head is the clusterer's blocks read as
         cluster probabilities (each block's share of the code's sum), and
@@ -188,9 +188,9 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         (``doc/benchmarks.md``).
     {{conv_padding}}
     max_iter : int or "auto", default=50
-        Number of epochs (passes over the data). "auto" trains on about
-        300,000 real samples (``round(300000 / n_samples)`` epochs clipped
-        to [1, 200]).
+        Number of clustering epochs (passes over the data), before the
+        ``generator_epochs``. "auto" trains on about 300,000 real samples
+        (``round(300000 / n_samples)`` epochs clipped to [1, 200]).
     batch_size : int, default=64
         Real samples per step (also the size of the adjacency matrix).
     learning_rate : float, default=5e-4
@@ -222,10 +222,10 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
     "block_means" (the running real means per block, no parameters).
     ``history_`` records the losses "discriminator", "generator",
     "clusterer_adv", "entropy", "consistency", "cycle" (with a
-    ``cycle_weight``), "generator_cycle" and "block_mean" (with a
-    ``generator_block_weight``), and "lam" and
+    ``cycle_weight``), and "lam" and
     "selected" (fraction of samples with ``nu > 0``) of the self-paced
-    schedule.
+    schedule; the generator's epochs record "discriminator", "generator",
+    "generator_cycle" and "block_mean".
 
     Notes
     -----
@@ -242,11 +242,11 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
     paper's literal ``b + U[0, a]``, out of reach of a sigmoid); the
     entropy term is a mean over pairs (``entropy_weight=batch_size`` gives
     the paper's sums); the real-data clusterer terms (``real_weight``); the
-    generator's ties to the clusterer's blocks (``generator_block_weight``);
+    generator's epochs tied to the clusterer's blocks (``generator_epochs``);
     a learning rate of 5e-4 (the paper: 1e-4); and convolutions of half the
     paper's widths. The paper does not give ``m``; ``block_size=4`` is
     ours. Its configuration is ``prior_noise="add",
-    entropy_weight=batch_size, real_weight=0, generator_block_weight=0,
+    entropy_weight=batch_size, real_weight=0, generator_epochs=0,
     learning_rate=1e-4,
     conv_channels=(64, 128)`` (Triple-GAN-like networks, with
     ``hidden_units=(1024,)``-sized dense layers) and a far longer
@@ -291,7 +291,7 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         "augmentation": [StrOptions({"auto", "noise", "shift", "shift_flip"})],
         "noise_std": [Interval(numbers.Real, 0, None, closed="left")],
         "cycle_weight": [Interval(numbers.Real, 0, None, closed="left")],
-        "generator_block_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "generator_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
         "real_weight": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
@@ -304,7 +304,7 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
                  prior_noise="reflect", self_paced="balanced", gamma=1.0, start_fraction=0.01,
                  full_fraction_at=0.75,
                  entropy_weight=1.0, consistency_weight=1.0, augmentation="auto", noise_std=0.1,
-                 cycle_weight=0.0, generator_block_weight=1.0, real_weight=4.0, image_shape=None,
+                 cycle_weight=0.0, generator_epochs=10, real_weight=4.0, image_shape=None,
                  hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
                  max_iter=50, batch_size=64, learning_rate=5e-4, scaling="auto", device="auto",
                  random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1):
@@ -322,7 +322,7 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         self.augmentation = augmentation
         self.noise_std = noise_std
         self.cycle_weight = cycle_weight
-        self.generator_block_weight = generator_block_weight
+        self.generator_epochs = generator_epochs
         self.real_weight = real_weight
         self.image_shape = image_shape
         self.hidden_units = hidden_units
@@ -368,13 +368,16 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
     # -------------------------------------------------------------- schedules
     def _on_epoch_start(self, ctx):
         if ctx.total_epoch == 0:  # a cold fit plans the schedules; warm fits continue them
-            self.schedule_epochs_ = ctx.n_epochs
+            self.schedule_epochs_ = ctx.n_epochs - self.generator_epochs
         epoch, n_epochs = ctx.total_epoch, self.schedule_epochs_
         progress = min(1.0, epoch / max(n_epochs - 1, 1))
         self.noise_level_ = float(self.noise_start + (self.noise_end - self.noise_start) * progress)
         self._scale_learning_rate(1 - (1 - self._final_lr_ratio) * progress)
         ramp = min(1.0, epoch / max(self.full_fraction_at * n_epochs, 1e-12))
         self.select_fraction_ = float(self.start_fraction + (1 - self.start_fraction) * ramp)
+
+    def _n_epochs(self, n_samples):
+        return super()._n_epochs(n_samples) + self.generator_epochs  # every fit ends with the generator's epochs
 
     def _training_state(self):
         return {**super()._training_state(), "noise_level_": self.noise_level_,
@@ -399,24 +402,33 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         lam = self_paced_threshold(losses, groups, gamma, self.select_fraction_)
         return balanced_self_paced_weights(losses, groups, lam, gamma), lam
 
+    def _discriminator_step(self, x_real, gen):
+        """One update of ``D``: clusterer pairs ``(C(x), x)`` are "real", generator pairs ``(z, G(z))`` "fake".
+
+        Returns the loss and the codes ``C(x)`` of the batch.
+        """
+        nets, n, device = self.networks_, x_real.shape[0], x_real.device
+        disc, bce = nets["discriminator"], F.binary_cross_entropy_with_logits
+        z = self.prior_.sample(n, gen, device)[0]
+        with torch.no_grad():
+            x_fake = nets["generator"](z)
+            code_real = nets["clusterer"](x_real)
+        d_loss = bce(disc(code_real, x_real), torch.ones(n, device=device)) \
+            + bce(disc(z, x_fake), torch.zeros(n, device=device))
+        self.optimizers_["discriminator"].zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.optimizers_["discriminator"].step()
+        return d_loss.detach(), code_real
+
     def _train_step(self, x_real, ctx):
+        if ctx.epoch >= ctx.n_epochs - self.generator_epochs:
+            return self._generator_epoch_step(x_real, ctx)
         nets, gen, opt = self.networks_, ctx.rng, self.optimizers_
         generator, clusterer, disc = nets["generator"], nets["clusterer"], nets["discriminator"]
         n, device = x_real.shape[0], x_real.device
         ones, zeros = torch.ones(n, device=device), torch.zeros(n, device=device)
         bce = F.binary_cross_entropy_with_logits
-
-        # Discriminator: clusterer pairs (C(x), x) are "real", generator pairs (z, G(z)) "fake".
-        z = self.prior_.sample(n, gen, device)[0]
-        with torch.no_grad():
-            x_fake = generator(z)
-            code_real = clusterer(x_real)
-        d_loss = bce(disc(code_real, x_real), ones) + bce(disc(z, x_fake), zeros)
-        if self.generator_block_weight > 0:
-            nets["block_means"].update(x_real, _block_argmax(code_real, self.n_clusters), self._block_mean_momentum)
-        opt["discriminator"].zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt["discriminator"].step()
+        d_loss = self._discriminator_step(x_real, gen)[0]
 
         # The code cycle loss trains G and C together: C's gradient from it is kept for C's step below.
         opt["clusterer"].zero_grad(set_to_none=True)
@@ -431,12 +443,6 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
                     cycle = F.nll_loss(self._block_logits(x_fake), blocks)
                 g_loss = g_loss + self.cycle_weight * cycle
                 record["cycle"] = cycle.detach()
-            if self.generator_block_weight > 0:
-                with batch_stats_kept(clusterer), frozen(clusterer):  # moves G towards C, not C towards G
-                    generator_cycle = F.nll_loss(self._block_logits(x_fake), blocks)
-                block_mean = nets["block_means"].distance(x_fake, blocks)
-                g_loss = g_loss + self.generator_block_weight * (generator_cycle + block_mean)
-                record.update(generator_cycle=generator_cycle.detach(), block_mean=block_mean.detach())
             opt["generator"].zero_grad(set_to_none=True)
             g_loss.backward()
             opt["generator"].step()
@@ -456,9 +462,34 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
             record.update(information=information.detach(), real_consistency=real_consistency.detach())
         c_loss.backward()
         opt["clusterer"].step()
-        return {"discriminator": d_loss.detach(), "generator": g_adv.detach(), "clusterer_adv": c_adv.detach(),
+        return {"discriminator": d_loss, "generator": g_adv.detach(), "clusterer_adv": c_adv.detach(),
                 "entropy": losses.detach().mean(), "consistency": consistency.detach(), "lam": lam,
                 "selected": (nu > 0).float().mean(), **record}
+
+    def _generator_epoch_step(self, x_real, ctx):
+        """A step of the generator's epochs: ``D`` and ``G`` train, ``C`` is frozen and ``G`` is tied to its blocks.
+
+        The clusterer's blocks of ``G(z)`` should be the block of ``z`` (a cycle
+        through the frozen clusterer), and the mean of ``G(z)`` over a block's
+        codes the running mean of the real rows that ``C`` puts in that block.
+        """
+        nets, gen, n, device = self.networks_, ctx.rng, x_real.shape[0], x_real.device
+        generator, clusterer, disc = nets["generator"], nets["clusterer"], nets["discriminator"]
+        with batch_stats_kept(clusterer):  # C stays as the clustering epochs left it, statistics included
+            d_loss, code_real = self._discriminator_step(x_real, gen)
+            nets["block_means"].update(x_real, _block_argmax(code_real, self.n_clusters), self._block_mean_momentum)
+            with frozen(disc, clusterer):
+                z, _, blocks = self.prior_.sample(n, gen, device)
+                x_fake = generator(z)
+                g_adv = F.binary_cross_entropy_with_logits(disc(z, x_fake), torch.ones(n, device=device))
+                cycle = F.nll_loss(self._block_logits(x_fake), blocks)
+                block_mean = nets["block_means"].distance(x_fake, blocks)
+                g_loss = g_adv + cycle + block_mean
+        self.optimizers_["generator"].zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.optimizers_["generator"].step()
+        return {"discriminator": d_loss, "generator": g_adv.detach(), "generator_cycle": cycle.detach(),
+                "block_mean": block_mean.detach()}
 
     def _block_logits(self, x):
         return _log_block_shares(self._embed(x), self.n_clusters)
