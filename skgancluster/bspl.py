@@ -173,8 +173,8 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         ``C`` puts in that block. During the clustering epochs the joint
         discriminator ties blocks to clusters only loosely: two blocks may
         generate the same cluster while another has none, and
-        ``sample(cluster=k)`` then draws other clusters. 0 is the paper's
-        training (``doc/benchmarks.md``).
+        ``sample(cluster=k)`` then draws other clusters. ``n_iter_`` counts
+        these epochs too. 0 is the paper's training (``doc/benchmarks.md``).
     {{real_weight}}
         Here the default is 4, the head is the clusterer's blocks read as
         cluster probabilities (each block's share of the code's sum), and

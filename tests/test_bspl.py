@@ -19,7 +19,7 @@ from skgancluster.priors import BlockBinaryPrior
 
 from conftest import make_fast
 
-FAST = dict(max_iter=2, hidden_units=(16,), conv_channels=(4, 8), batch_size=16, block_size=2)
+FAST = dict(max_iter=2, hidden_units=(16,), conv_channels=(4, 8), batch_size=16, block_size=2, generator_epochs=0)
 
 
 def _objective(l, groups, lam, gamma):
@@ -103,17 +103,23 @@ def test_code_cycle_switch():
     assert "cycle" not in paper.history_[-1]
 
 
-def test_generator_block_terms_switch():
-    """The generator's ties to the clusterer's blocks train, and the running real means are kept per block."""
+def test_generator_epochs_tie_the_generator_and_leave_the_clusters():
+    """The generator's epochs train G's ties to the blocks; the clusterer and the clusters stay as they were."""
     X, _ = make_blobs(200, centers=3, random_state=0)
-    est = BSPLClusterGAN(3, random_state=0, **{**FAST, "max_iter": 10}).fit(X)
-    cycle, block_mean = est.history_[:, "generator_cycle"], est.history_[:, "block_mean"]
-    assert np.all(np.isfinite(cycle)) and cycle[-1] < cycle[0] - 0.1
-    assert np.all(np.isfinite(block_mean))
-    block_means = est.networks_["block_means"]
-    assert block_means.means.shape == (3, 2) and block_means.seen.any()
-    paper = BSPLClusterGAN(3, random_state=0, generator_block_weight=0, **FAST).fit(X)
-    assert "generator_cycle" not in paper.history_[-1] and "block_mean" not in paper.history_[-1]
+    est = BSPLClusterGAN(3, random_state=0, **{**FAST, "generator_epochs": 10}).fit(X)
+    assert est.n_iter_ == FAST["max_iter"] + 10 and est.schedule_epochs_ == FAST["max_iter"]
+    cycle, block_mean = est.history_[FAST["max_iter"]:, "generator_cycle"], est.history_[FAST["max_iter"]:, "block_mean"]
+    ties = cycle + block_mean
+    assert np.all(np.isfinite(ties)) and ties[-1] < ties[0] - 0.1
+    assert "entropy" not in est.history_[-1]
+    assert est.networks_["block_means"].means.shape == (3, 2) and est.networks_["block_means"].seen.any()
+    paper = BSPLClusterGAN(3, random_state=0, **{**FAST, "generator_epochs": 0}).fit(X)
+    assert paper.n_iter_ == FAST["max_iter"] and "generator_cycle" not in paper.history_[-1]
+    np.testing.assert_array_equal(est.labels_, paper.labels_)
+    frozen_state = est.networks_["clusterer"].state_dict()
+    for name, value in paper.networks_["clusterer"].state_dict().items():
+        if not name.endswith("num_batches_tracked"):  # a counter that batch norm's momentum makes unused
+            torch.testing.assert_close(frozen_state[name], value, msg=name)
 
 
 def test_prior():
@@ -161,7 +167,7 @@ def test_api():
 
 def test_persistence(tmp_path):
     X, _ = make_blobs(200, n_features=3, centers=2, random_state=0)
-    est = BSPLClusterGAN(2, random_state=0, noise_end=0.3, **FAST).fit(X)
+    est = BSPLClusterGAN(2, random_state=0, noise_end=0.3, **{**FAST, "generator_epochs": 2}).fit(X)
     expected = est.predict(X)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).predict(X), expected)
     est.save(tmp_path / "bspl.pt")
@@ -171,6 +177,11 @@ def test_persistence(tmp_path):
     assert loaded.noise_level_ == pytest.approx(0.3) and loaded.prior_.noise == pytest.approx(0.3)
     assert isinstance(loaded.cluster_centers_, np.ndarray)
     np.testing.assert_array_equal(loaded.label_modes_, est.label_modes_)
+    torch.testing.assert_close(loaded.networks_["block_means"].means, est.networks_["block_means"].means)
+    # a warm fit continues: max_iter clustering epochs at the schedules' final values, then the generator's
+    loaded.set_params(warm_start=True).fit(X)
+    assert loaded.n_iter_ == 2 * (FAST["max_iter"] + 2) and loaded.schedule_epochs_ == FAST["max_iter"]
+    assert "entropy" in loaded.history_[FAST["max_iter"] + 2] and "block_mean" in loaded.history_[-1]
 
 
 @pytest.mark.parametrize("augmentation", ["shift", "shift_flip", "noise"])
@@ -197,7 +208,7 @@ def test_each_cluster_samples_from_its_own_block_or_says_it_cannot(seed):
     X, _ = make_blobs(n_samples=300, centers=4, n_features=5, cluster_std=0.6, random_state=0)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        est = make_fast(BSPLClusterGAN, n_clusters=4, max_iter=40, random_state=seed).fit(X)
+        est = make_fast(BSPLClusterGAN, n_clusters=4, max_iter=40, generator_epochs=10, random_state=seed).fit(X)
     said = [re.search(r"Clusters \[([\d, ]*)\]", str(w.message)) for w in caught]
     warned = {int(k) for m in said if m for k in m.group(1).split(",")}
     assert len(set(est.label_modes_.tolist())) == len(est.label_modes_), "two clusters share a block"
