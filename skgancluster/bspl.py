@@ -63,28 +63,31 @@ class _BlockMeans(nn.Module):
         self.register_buffer("seen", torch.zeros(n_blocks, dtype=torch.bool))
 
     def _batch_means(self, x, blocks):
-        """Mean row of each block present in the batch, and which blocks are present."""
+        """Mean row of each block in the batch (0 where the batch has none), and which blocks are present.
+
+        Masks instead of boolean indexing, so that no step waits on the device.
+        """
         x = x.flatten(1)
         sums = x.new_zeros(self.means.shape).index_add(0, blocks, x)
         counts = torch.bincount(blocks, minlength=len(self.means))
-        present = counts > 0
-        return sums[present] / counts[present, None].to(x.dtype), present
+        return sums / counts.clamp_min(1)[:, None].to(x.dtype), counts > 0
 
     @torch.no_grad()
     def update(self, x, blocks, momentum):
         """Move each present block's running mean towards the batch's (set it on its first batch)."""
         means, present = self._batch_means(x, blocks)
-        old, first = self.means[present], ~self.seen[present]
-        self.means[present] = torch.where(first[:, None], means, old + momentum * (means - old))
+        moved = torch.where(self.seen[:, None], self.means + momentum * (means - self.means), means)
+        self.means.copy_(torch.where(present[:, None], moved, self.means))
         self.seen |= present
 
     def distance(self, x, blocks):
-        """Squared distance of each block's batch mean to its running mean, averaged over the blocks."""
+        """Squared distance of each block's batch mean to its running mean, averaged over the blocks.
+
+        Blocks absent from the batch, or that no real row has reached yet, do not count (0 if none is left).
+        """
         means, present = self._batch_means(x, blocks)
-        seen = self.seen[present]
-        if not seen.any():  # no real row has reached these blocks yet
-            return x.new_zeros(())
-        return (means[seen] - self.means[present][seen]).square().sum(1).mean()
+        used = (present & self.seen).to(x.dtype)
+        return ((means - self.means).square().sum(1) * used).sum() / used.sum().clamp_min(1)
 
 
 # ---------------------------------------------------------------- estimator
