@@ -1,4 +1,4 @@
-"""What a method with a generator adds to the base: shapes, sampling, the WGAN critic step.
+"""What a method with a generator adds to the base: shapes, sampling, the WGAN critic step, the generator's epochs.
 
 A generative method keeps its generator in ``networks_["generator"]`` and its
 latent prior in ``prior_`` (see :mod:`skgancluster.priors`); the output units
@@ -12,10 +12,72 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from torch import nn
+
 from ._base import INFERENCE_BATCH, BaseDeepClustering
 from .losses import wgan_critic_loss
 
-__all__ = ["GenerativeClustering"]
+__all__ = ["GenerativeClustering", "GeneratorEpochs", "ModeMeans"]
+
+
+class ModeMeans(nn.Module):
+    """Running mean of the real rows that the clustering network puts in each generator mode.
+
+    Two buffers, no parameters; kept in ``networks_["mode_means"]`` so that it
+    is saved, copied and moved with the networks.
+    """
+
+    def __init__(self, n_modes, n_features):
+        super().__init__()
+        self.register_buffer("means", torch.zeros(n_modes, n_features))
+        self.register_buffer("seen", torch.zeros(n_modes, dtype=torch.bool))
+
+    def _batch_means(self, x, modes):
+        """Mean row of each mode in the batch (0 where the batch has none), and which modes are present.
+
+        Masks instead of boolean indexing, so that no step waits on the device.
+        """
+        x = x.flatten(1)
+        sums = x.new_zeros(self.means.shape).index_add(0, modes, x)
+        counts = torch.bincount(modes, minlength=len(self.means))
+        return sums / counts.clamp_min(1)[:, None].to(x.dtype), counts > 0
+
+    @torch.no_grad()
+    def update(self, x, modes, momentum):
+        """Move each present mode's running mean towards the batch's (set it on its first batch)."""
+        means, present = self._batch_means(x, modes)
+        moved = torch.where(self.seen[:, None], self.means + momentum * (means - self.means), means)
+        self.means.copy_(torch.where(present[:, None], moved, self.means))
+        self.seen |= present
+
+    def distance(self, x, modes):
+        """Squared distance of each mode's batch mean to its running mean, averaged over the modes.
+
+        Modes absent from the batch, or that no real row has reached yet, do not count (0 if none is left).
+        """
+        means, present = self._batch_means(x, modes)
+        used = (present & self.seen).to(x.dtype)
+        return ((means - self.means).square().sum(1) * used).sum() / used.sum().clamp_min(1)
+
+
+class GeneratorEpochs:
+    """Mixin for a ``generator_epochs`` parameter: every fit ends with that many generator epochs.
+
+    In them the clustering network is frozen, so the clusters are those of the
+    epochs before, and the generator (with its critic or discriminator) goes on
+    training, tied to the clusters: the mean of its rows for a mode should be
+    the running mean of the real rows put in that mode (:class:`ModeMeans` in
+    ``networks_["mode_means"]``). A method's ``_train_step`` asks
+    ``_in_generator_epochs(ctx)``.
+    """
+
+    _mode_mean_momentum = 0.05  # the running means follow about the last 20 batches
+
+    def _n_epochs(self, n_samples):
+        return super()._n_epochs(n_samples) + self.generator_epochs
+
+    def _in_generator_epochs(self, ctx):
+        return ctx.epoch >= ctx.n_epochs - self.generator_epochs
 
 
 class GenerativeClustering(BaseDeepClustering):

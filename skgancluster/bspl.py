@@ -9,7 +9,7 @@ from torch import nn
 
 from ._augment import add_noise, shift_and_flip
 from ._docs import fill_doc
-from ._generative import GenerativeClustering
+from ._generative import GenerativeClustering, GeneratorEpochs, ModeMeans
 from ._kmeans import KMeansLabelling
 from ._real_data import real_data_terms
 from ._training import frozen
@@ -54,45 +54,9 @@ class _JointDiscriminator(nn.Module):
         return self.joint(features).squeeze(1)
 
 
-class _BlockMeans(nn.Module):
-    """Running mean of the real rows that the clusterer puts in each block (two buffers, no parameters)."""
-
-    def __init__(self, n_blocks, n_features):
-        super().__init__()
-        self.register_buffer("means", torch.zeros(n_blocks, n_features))
-        self.register_buffer("seen", torch.zeros(n_blocks, dtype=torch.bool))
-
-    def _batch_means(self, x, blocks):
-        """Mean row of each block in the batch (0 where the batch has none), and which blocks are present.
-
-        Masks instead of boolean indexing, so that no step waits on the device.
-        """
-        x = x.flatten(1)
-        sums = x.new_zeros(self.means.shape).index_add(0, blocks, x)
-        counts = torch.bincount(blocks, minlength=len(self.means))
-        return sums / counts.clamp_min(1)[:, None].to(x.dtype), counts > 0
-
-    @torch.no_grad()
-    def update(self, x, blocks, momentum):
-        """Move each present block's running mean towards the batch's (set it on its first batch)."""
-        means, present = self._batch_means(x, blocks)
-        moved = torch.where(self.seen[:, None], self.means + momentum * (means - self.means), means)
-        self.means.copy_(torch.where(present[:, None], moved, self.means))
-        self.seen |= present
-
-    def distance(self, x, blocks):
-        """Squared distance of each block's batch mean to its running mean, averaged over the blocks.
-
-        Blocks absent from the batch, or that no real row has reached yet, do not count (0 if none is left).
-        """
-        means, present = self._batch_means(x, blocks)
-        used = (present & self.seen).to(x.dtype)
-        return ((means - self.means).square().sum(1) * used).sum() / used.sum().clamp_min(1)
-
-
 # ---------------------------------------------------------------- estimator
 @fill_doc
-class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
+class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
     """Balanced self-paced ClusterGAN: a generator, a clusterer and a joint discriminator.
 
     The generator ``G`` maps block-binary codes ``z`` (the ``m / K`` entries
@@ -222,7 +186,7 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         continues them, at their final values once they are over.
 
     ``networks_`` holds "generator", "clusterer", "discriminator" and
-    "block_means" (the running real means per block, no parameters).
+    "mode_means" (the running real means per block, no parameters).
     ``history_`` records the losses "discriminator", "generator",
     "clusterer_adv", "entropy", "consistency", "cycle" (with a
     ``cycle_weight``), and "lam" and
@@ -301,7 +265,6 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
     _architecture_params = (*GenerativeClustering._architecture_params, "block_size")
     _final_lr_ratio = 0.1  # learning rate decays linearly to this fraction of learning_rate
     _d_dropout = 0.2  # dropout in the discriminator (as in Triple-GAN / ALI)
-    _block_mean_momentum = 0.05  # the running block means follow about the last 20 batches
 
     def __init__(self, n_clusters=8, *, block_size=4, noise_start=0.5, noise_end=0.1,
                  prior_noise="reflect", self_paced="balanced", gamma=1.0, start_fraction=0.01,
@@ -360,7 +323,7 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
                                         **self._generator_shapes()),
             "clusterer": nn.Sequential(clusterer, nn.Sigmoid()),
             "discriminator": _JointDiscriminator(x_trunk, m, self._hidden_units[-1], self._d_dropout),
-            "block_means": _BlockMeans(self.n_clusters, n_features),
+            "mode_means": ModeMeans(self.n_clusters, n_features),
         })
 
     def _make_optimizers(self):
@@ -378,9 +341,6 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         self._scale_learning_rate(1 - (1 - self._final_lr_ratio) * progress)
         ramp = min(1.0, epoch / max(self.full_fraction_at * n_epochs, 1e-12))
         self.select_fraction_ = float(self.start_fraction + (1 - self.start_fraction) * ramp)
-
-    def _n_epochs(self, n_samples):
-        return super()._n_epochs(n_samples) + self.generator_epochs  # every fit ends with the generator's epochs
 
     def _training_state(self):
         return {**super()._training_state(), "noise_level_": self.noise_level_,
@@ -424,7 +384,7 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         return d_loss.detach(), code_real
 
     def _train_step(self, x_real, ctx):
-        if ctx.epoch >= ctx.n_epochs - self.generator_epochs:
+        if self._in_generator_epochs(ctx):
             return self._generator_epoch_step(x_real, ctx)
         nets, gen, opt = self.networks_, ctx.rng, self.optimizers_
         generator, clusterer, disc = nets["generator"], nets["clusterer"], nets["discriminator"]
@@ -480,13 +440,13 @@ class BSPLClusterGAN(KMeansLabelling, GenerativeClustering):
         generator, clusterer, disc = nets["generator"], nets["clusterer"], nets["discriminator"]
         with batch_stats_kept(clusterer):  # C stays as the clustering epochs left it, statistics included
             d_loss, code_real = self._discriminator_step(x_real, gen)
-            nets["block_means"].update(x_real, _block_argmax(code_real, self.n_clusters), self._block_mean_momentum)
+            nets["mode_means"].update(x_real, _block_argmax(code_real, self.n_clusters), self._mode_mean_momentum)
             with frozen(disc, clusterer):
                 z, _, blocks = self.prior_.sample(n, gen, device)
                 x_fake = generator(z)
                 g_adv = F.binary_cross_entropy_with_logits(disc(z, x_fake), torch.ones(n, device=device))
                 cycle = F.nll_loss(self._block_logits(x_fake), blocks)
-                block_mean = nets["block_means"].distance(x_fake, blocks)
+                block_mean = nets["mode_means"].distance(x_fake, blocks)
                 g_loss = g_adv + cycle + block_mean
         self.optimizers_["generator"].zero_grad(set_to_none=True)
         g_loss.backward()

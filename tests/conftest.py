@@ -25,7 +25,7 @@ FAST_PARAMS = {
     "batch_size": 16,
     "learning_rate": 3e-3,
     "n_critic": 1,
-    "generator_epochs": 0,  # BSPLClusterGAN: no generator-only epochs after max_iter (tested in test_bspl.py)
+    "generator_epochs": 0,  # no generator-only epochs after max_iter (tested in test_bspl.py, test_clustergan.py)
     "reference_size": 16,  # IMSAT: neighbours within a reference set, densified in blocks this small
     # SKGANCLUSTER_TEST_DEVICE=cuda runs the whole suite on a GPU (the CUDA path).
     "device": os.environ.get("SKGANCLUSTER_TEST_DEVICE", "cpu"),

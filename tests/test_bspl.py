@@ -112,7 +112,7 @@ def test_generator_epochs_tie_the_generator_and_leave_the_clusters():
     ties = cycle + block_mean
     assert np.all(np.isfinite(ties)) and ties[-1] < ties[0] - 0.1
     assert "entropy" not in est.history_[-1]
-    assert est.networks_["block_means"].means.shape == (3, 2) and est.networks_["block_means"].seen.any()
+    assert est.networks_["mode_means"].means.shape == (3, 2) and est.networks_["mode_means"].seen.any()
     paper = BSPLClusterGAN(3, random_state=0, **{**FAST, "generator_epochs": 0}).fit(X)
     assert paper.n_iter_ == FAST["max_iter"] and "generator_cycle" not in paper.history_[-1]
     np.testing.assert_array_equal(est.labels_, paper.labels_)
@@ -177,7 +177,7 @@ def test_persistence(tmp_path):
     assert loaded.noise_level_ == pytest.approx(0.3) and loaded.prior_.noise == pytest.approx(0.3)
     assert isinstance(loaded.cluster_centers_, np.ndarray)
     np.testing.assert_array_equal(loaded.label_modes_, est.label_modes_)
-    torch.testing.assert_close(loaded.networks_["block_means"].means, est.networks_["block_means"].means)
+    torch.testing.assert_close(loaded.networks_["mode_means"].means, est.networks_["mode_means"].means)
     # a warm fit continues: max_iter clustering epochs at the schedules' final values, then the generator's
     loaded.set_params(warm_start=True).fit(X)
     assert loaded.n_iter_ == 2 * (FAST["max_iter"] + 2) and loaded.schedule_epochs_ == FAST["max_iter"]

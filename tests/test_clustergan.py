@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_blobs
+from sklearn.neighbors import KNeighborsClassifier
 
 from skgancluster import ClusterGANClustering
 from skgancluster.datasets import make_clustergan_synthetic
@@ -70,6 +71,24 @@ def test_sample_follows_labels_and_original_scale(blobs, fitted):
         fitted.sample(2, cluster=3)
 
 
+def test_generator_epochs_tie_the_generator_and_leave_the_clusters(blobs, fitted):
+    """The generator's epochs leave the encoder as it was and bring each code's rows among its cluster's rows."""
+    X, _ = blobs
+    paper = ClusterGANClustering(n_clusters=3, **{**FAST, "generator_epochs": 0}).fit(X)
+    assert paper.n_iter_ == FAST["max_iter"] and fitted.n_iter_ == FAST["max_iter"] + 10
+    np.testing.assert_array_equal(fitted.labels_, paper.labels_)
+    for name, value in paper.networks_["encoder"].state_dict().items():
+        torch.testing.assert_close(fitted.networks_["encoder"].state_dict()[name], value, msg=name)
+    tied = fitted.history_[FAST["max_iter"]:]
+    assert "information" not in tied[-1] and "mode_mean" not in paper.history_[-1]
+    assert tied[-1]["mode_mean"] < tied[0]["mode_mean"]
+    assert fitted.networks_["mode_means"].seen.all()
+    # Judged by real neighbours, not by the encoder that G was tied through.
+    knn = KNeighborsClassifier(5).fit(X, fitted.labels_)
+    for k in range(3):
+        assert (knn.predict(fitted.sample(200, cluster=k)[0]) == k).mean() >= 0.95
+
+
 def test_interpolate_goes_from_one_cluster_to_the_other(fitted):
     path = fitted.interpolate(0, 2, n_steps=7)
     assert path.shape == (7, 5)
@@ -118,7 +137,7 @@ def test_conv_padding_0_gives_the_reference_network_sizes():
                                conv_channels=(64, 128), conv_padding=0, batch_size=16, max_iter=1, random_state=0)
     est.fit(np.random.RandomState(0).rand(16, 784))
     millions = {name: sum(p.numel() for p in net.parameters()) / 1e6 for name, net in est.networks_.items()}
-    assert millions == pytest.approx({"generator": 6.62, "encoder": 3.45, "critic": 3.41}, abs=0.01)
+    assert millions == pytest.approx({"generator": 6.62, "encoder": 3.45, "critic": 3.41, "mode_means": 0}, abs=0.01)
 
 
 def test_same_seed_same_labels_and_pickle(blobs, fitted):
@@ -131,7 +150,7 @@ def test_same_seed_same_labels_and_pickle(blobs, fitted):
 
 
 def test_history_is_per_epoch_on_the_cpu(fitted):
-    assert len(fitted.history_) == fitted.n_iter_ == FAST["max_iter"]
+    assert len(fitted.history_) == fitted.n_iter_ == FAST["max_iter"] + fitted.generator_epochs
     critic = fitted.history_[:, "critic"]
     assert all(isinstance(v, float) and np.isfinite(v) for v in critic)
     assert not any(torch.is_tensor(v) for row in fitted.history_ for v in row.values())
