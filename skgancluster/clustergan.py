@@ -97,12 +97,13 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
     The defaults keep the paper's method (prior, roles of G, D and E, the
     WGAN-GP and cycle losses) but train faster per second on a CPU: half-width
     convolutions and a 256-unit fully connected layer, a critic ratio of 1,
-    a learning rate of 5e-4, and the real-data encoder terms
-    (``real_weight``). Each departure is measured in ``doc/benchmarks.md``.
+    a learning rate of 5e-4, the real-data encoder terms (``real_weight``),
+    and the generator's epochs at the end (``generator_epochs``). Each
+    departure is measured in ``doc/benchmarks.md``.
     ``predict_proba`` is not available with ``inference="kmeans"``.
     The paper's configuration is reachable by parameters: for MNIST,
     ``image_shape=(1, 28, 28), hidden_units=(1024,), conv_channels=(64, 128),
-    learning_rate=1e-4, n_critic=5, real_weight=0, batch_size=64,
+    learning_rate=1e-4, n_critic=5, real_weight=0, generator_epochs=0, batch_size=64,
     latent_dim=30`` and ``max_iter=32000`` epochs of 5000 samples to match its
     500k generator steps; for flat data ``hidden_units=(256, 256)`` (the
     default) with the same rates. Add ``conv_padding=0`` for the networks of
