@@ -107,6 +107,12 @@ class SIMIClusterGAN(ClusterGANClustering):
         Critic steps per generator step (the paper: 1).
     gp_weight : float, default=10
         Weight of the WGAN-GP gradient penalty.
+    generator_epochs : int, default=0
+        Epochs at the end of every fit with the encoder frozen, in which
+        the generator is tied to each cluster's real rows, as in
+        ClusterGANClustering. 0 by default: here every generator step is
+        given the first phase's codes of its real rows, which ties each
+        code to its cluster already (``doc/benchmarks.md``).
     inference : {"encoder", "kmeans", "backprop"}, default="encoder"
         How real samples are assigned, as in ClusterGANClustering; the paper
         uses ``argmax softmax(E_c(x))`` ("encoder").
@@ -125,7 +131,7 @@ class SIMIClusterGAN(ClusterGANClustering):
     cluster_centers_ : ndarray of shape (n_labels, latent_dim + n_clusters)
         K-means centres in the embedding (``inference="kmeans"`` only).
 
-    ``networks_`` holds "generator", "critic" and "encoder"; ``history_``
+    ``networks_`` holds "generator", "critic", "encoder" and "mode_means"; ``history_``
     records ClusterGAN's losses and "reconstruction", "prior_cross_entropy"
     and "cross_modality".
 
@@ -177,7 +183,7 @@ class SIMIClusterGAN(ClusterGANClustering):
                  beta_c=10.0, reconstruction_weight=1.0, prior_weight=10.0, cross_modality_weight=1.0,
                  image_shape=None, hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
                  max_iter="auto", batch_size=64, learning_rate=5e-4, n_critic=1, gp_weight=10.0,
-                 inference="encoder", scaling="auto", device="auto", random_state=None, verbose=0,
+                 generator_epochs=0, inference="encoder", scaling="auto", device="auto", random_state=None, verbose=0,
                  warm_start=False, n_jobs=None, n_init=1):
         self.n_clusters = n_clusters
         self.prior_estimator = prior_estimator
@@ -197,6 +203,7 @@ class SIMIClusterGAN(ClusterGANClustering):
         self.learning_rate = learning_rate
         self.n_critic = n_critic
         self.gp_weight = gp_weight
+        self.generator_epochs = generator_epochs
         self.inference = inference
         self.scaling = scaling
         self.device = device
