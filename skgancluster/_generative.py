@@ -11,7 +11,6 @@ import numbers
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
-
 from torch import nn
 
 from ._base import INFERENCE_BATCH, BaseDeepClustering

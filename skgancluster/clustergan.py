@@ -157,8 +157,8 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
     def __init__(self, n_clusters=8, *, latent_dim=30, sigma=0.1, beta_n=10.0, beta_c=10.0,
                  image_shape=None, hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
                  max_iter="auto", batch_size=64, learning_rate=5e-4, n_critic=1, gp_weight=10.0,
-                 real_weight=1.0, generator_epochs=10, inference="encoder", scaling="auto", device="auto", random_state=None,
-                 verbose=0, warm_start=False, n_jobs=None, n_init=1):
+                 real_weight=1.0, generator_epochs=10, inference="encoder", scaling="auto", device="auto",
+                 random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1):
         self.n_clusters = n_clusters
         self.latent_dim = latent_dim
         self.sigma = sigma
@@ -230,8 +230,12 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
         return loss
 
     def _generator_epoch_step(self, x_real, ctx, losses):
-        """After the critic's step, a step of ``G`` alone: the cycle losses through the frozen encoder, plus the
-        squared distance of each cluster's generated mean to the running mean of its real rows."""
+        """A step of the generator's epochs, after the critic's: ``G`` alone trains, ``E`` is frozen.
+
+        ``G``'s loss is the adversarial and cycle losses (through the frozen
+        encoder) plus the squared distance of each cluster's generated mean
+        to the running mean of the real rows the encoder puts in it.
+        """
         nets = self.networks_
         with torch.no_grad():
             clusters_real = nets["encoder"](x_real)[:, self.latent_dim:].argmax(1)
