@@ -107,12 +107,13 @@ class SIMIClusterGAN(ClusterGANClustering):
         Critic steps per generator step (the paper: 1).
     gp_weight : float, default=10
         Weight of the WGAN-GP gradient penalty.
-    generator_epochs : int, default=0
+    generator_epochs : int, default=10
         Epochs at the end of every fit with the encoder frozen, in which
-        the generator is tied to each cluster's real rows, as in
-        ClusterGANClustering. 0 by default: here every generator step is
-        given the first phase's codes of its real rows, which ties each
-        code to its cluster already (``doc/benchmarks.md``).
+        the generator is also tied to each cluster's real rows, as in
+        ClusterGANClustering (our addition). The clusters do not change;
+        without them the generator's code for a cluster may draw rows that
+        lie among other clusters' rows. 0 is the paper's training
+        (``doc/benchmarks.md``).
     inference : {"encoder", "kmeans", "backprop"}, default="encoder"
         How real samples are assigned, as in ClusterGANClustering; the paper
         uses ``argmax softmax(E_c(x))`` ("encoder").
@@ -139,11 +140,12 @@ class SIMIClusterGAN(ClusterGANClustering):
     -----
     The networks and training rates of the second phase are
     ClusterGANClustering's CPU defaults (half-width convolutions, critic
-    ratio 1, learning rate 5e-4); ClusterGAN's real-data terms are left out,
-    since their balance term would undo the learned proportions. The
-    paper's configuration, for MNIST: ``image_shape=(1, 28, 28),
-    hidden_units=(1024,), conv_channels=(64, 128), learning_rate=1e-4,
-    batch_size=30, max_iter=200`` and
+    ratio 1, learning rate 5e-4, the generator's epochs at the end);
+    ClusterGAN's real-data terms are left out, since their balance term
+    would undo the learned proportions. The paper's configuration, for
+    MNIST: ``image_shape=(1, 28, 28), hidden_units=(1024,),
+    conv_channels=(64, 128), learning_rate=1e-4, batch_size=30,
+    max_iter=200, generator_epochs=0`` and
     ``prior_estimator=IMSATClustering(image_shape=(1, 28, 28),
     affine_weight=0, batch_size=256, max_iter=60)``. ``transform`` returns the encoder's ``(z_n, softmax
     z_M)``, as ClusterGANClustering. Measured figures are in
@@ -183,7 +185,7 @@ class SIMIClusterGAN(ClusterGANClustering):
                  beta_c=10.0, reconstruction_weight=1.0, prior_weight=10.0, cross_modality_weight=1.0,
                  image_shape=None, hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
                  max_iter="auto", batch_size=64, learning_rate=5e-4, n_critic=1, gp_weight=10.0,
-                 generator_epochs=0, inference="encoder", scaling="auto", device="auto", random_state=None, verbose=0,
+                 generator_epochs=10, inference="encoder", scaling="auto", device="auto", random_state=None, verbose=0,
                  warm_start=False, n_jobs=None, n_init=1):
         self.n_clusters = n_clusters
         self.prior_estimator = prior_estimator

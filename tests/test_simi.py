@@ -6,6 +6,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
+from sklearn.neighbors import KNeighborsClassifier
 
 from skgancluster import IMSATClustering, SIMIClusterGAN
 from skgancluster.model_selection import internal_index
@@ -18,7 +19,7 @@ def _blobs(sizes=(300, 300, 300), std=1.0):
 
 
 def _small(**params):
-    base = dict(hidden_units=(64,), latent_dim=4, max_iter=20, device="cpu", random_state=0,
+    base = dict(hidden_units=(64,), latent_dim=4, max_iter=20, generator_epochs=0, device="cpu", random_state=0,
                 prior_estimator=IMSATClustering(**SMALL_PRIOR))
     return SIMIClusterGAN(3, **{**base, **params})
 
@@ -47,6 +48,18 @@ def test_generator_codes_follow_the_learned_proportions():
     np.testing.assert_allclose(drawn_share, expected, atol=0.03)
     # The encoder's clusters keep the unequal sizes of the data.
     assert adjusted_rand_score(est.prior_estimator_.labels_, est.labels_) > 0.9
+
+
+def test_generator_epochs_leave_the_clusters_and_draw_each_one():
+    X, _ = _blobs((500, 250, 100))
+    est = _small(generator_epochs=5).fit(X)
+    paper = _small().fit(X)
+    np.testing.assert_array_equal(est.labels_, paper.labels_)
+    assert est.n_iter_ == paper.n_iter_ + 5 and "mode_mean" in est.history_[-1]
+    assert "prior_cross_entropy" not in est.history_[-1]  # the encoder is frozen in these epochs
+    knn = KNeighborsClassifier(5).fit(X, est.labels_)
+    for k in range(len(est.label_modes_)):
+        assert (knn.predict(est.sample(200, cluster=k)[0]) == k).mean() >= 0.9
 
 
 def test_score_is_the_neighbour_agreement_and_ranks_a_trained_fit_first():
