@@ -49,10 +49,10 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
         (64, 128).
     {{conv_padding}}
     max_iter : int or "auto", default="auto"
-        Number of epochs (passes over the data). "auto" trains on about
-        400,000 real samples, ``round(400000 / n_samples)`` epochs clipped to
-        [1, 200]: 80 epochs (6,240 generator steps) for 5,000 samples, 40
-        for 10,000.
+        Number of epochs (passes over the data) before the
+        ``generator_epochs``. "auto" trains on about 400,000 real samples,
+        ``round(400000 / n_samples)`` epochs clipped to [1, 200]: 80 epochs
+        (6,240 generator steps) for 5,000 samples, 40 for 10,000.
     batch_size : int, default=64
         Real samples per critic step (at least 2; capped at ``n_samples``).
     learning_rate : float, default=5e-4

@@ -95,10 +95,11 @@ class SIMIClusterGAN(ClusterGANClustering):
         ClusterGAN's (64, 128).
     {{conv_padding}}
     max_iter : int or "auto", default="auto"
-        Epochs of the second phase. "auto" trains on about 150,000 real
-        samples, ``round(150000 / n_samples)`` epochs clipped to [1, 200]:
-        30 epochs for 5,000 samples (the prior's codes guide the encoder
-        from the first step, so it needs less than ClusterGAN's budget).
+        Epochs of the second phase before the ``generator_epochs``.
+        "auto" trains on about 150,000 real samples,
+        ``round(150000 / n_samples)`` epochs clipped to [1, 200]: 30 epochs
+        for 5,000 samples (the prior's codes guide the encoder from the
+        first step, so it needs less than ClusterGAN's budget).
     batch_size : int, default=64
         Real samples per step of the second phase (the paper: 30).
     learning_rate : float, default=5e-4
