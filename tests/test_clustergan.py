@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_blobs
-from sklearn.neighbors import KNeighborsClassifier
 
+from conftest import sample_agreement
 from skgancluster import ClusterGANClustering
 from skgancluster.datasets import make_clustergan_synthetic
 from skgancluster.metrics import cluster_accuracy
@@ -77,16 +77,13 @@ def test_generator_epochs_tie_the_generator_and_leave_the_clusters(blobs, fitted
     paper = ClusterGANClustering(n_clusters=3, **{**FAST, "generator_epochs": 0}).fit(X)
     assert paper.n_iter_ == FAST["max_iter"] and fitted.n_iter_ == FAST["max_iter"] + 10
     np.testing.assert_array_equal(fitted.labels_, paper.labels_)
-    for name, value in paper.networks_["encoder"].state_dict().items():
-        torch.testing.assert_close(fitted.networks_["encoder"].state_dict()[name], value, msg=name)
+    torch.testing.assert_close(fitted.networks_["encoder"].state_dict(), paper.networks_["encoder"].state_dict())
     tied = fitted.history_[FAST["max_iter"]:]
     assert "information" not in tied[-1] and "mode_mean" not in paper.history_[-1]
     assert tied[-1]["mode_mean"] < tied[0]["mode_mean"]
     assert fitted.networks_["mode_means"].seen.all()
     # Judged by real neighbours, not by the encoder that G was tied through.
-    knn = KNeighborsClassifier(5).fit(X, fitted.labels_)
-    for k in range(3):
-        assert (knn.predict(fitted.sample(200, cluster=k)[0]) == k).mean() >= 0.95
+    assert min(sample_agreement(fitted, X)) >= 0.95
 
 
 def test_interpolate_goes_from_one_cluster_to_the_other(fitted):
