@@ -72,6 +72,26 @@ class Discriminator(nn.Module):
         return self.trunk.head(self.features(x))
 
 
+class ClusterCritic(nn.Module):
+    """A discriminator that also reads a row's cluster: ``head(f(x)) + <embed(k), f(x)>``.
+
+    The projection form (Miyato and Koyama, cGANs with projection
+    discriminator, 2018): the cluster enters as an inner product with the
+    features ``f(x)``, so the critic judges whether ``x`` looks like a real
+    row *of cluster k*.
+    """
+
+    def __init__(self, discriminator, n_modes, n_features):
+        super().__init__()
+        self.discriminator = discriminator
+        self.embed = nn.Embedding(n_modes, n_features)
+        nn.init.normal_(self.embed.weight, 0.0, 0.02)
+
+    def forward(self, x, modes):
+        features = self.discriminator.features(x)
+        return self.discriminator.trunk.head(features) + (self.embed(modes) * features).sum(1, keepdim=True)
+
+
 class MultiHeadClassifier(nn.Module):
     """An MLP trunk (ReLU) with several softmax heads; ``forward`` returns their logits side by side."""
 
@@ -236,9 +256,25 @@ class AugmentedGANClustering(GenerativeClustering):
         of 5,000 images): for that classifier the convolutions' output after
         a long adversarial training clusters worse than after a short one
         (``doc/benchmarks.md``).
+    generator_epochs : int or "auto", default="auto"
+        Epochs at the end of every ``fit`` that reaches the classifier phase,
+        in which a second, conditional GAN learns to draw each cluster (our
+        departure: the paper's generator is not conditioned on clusters).
+        It starts as a copy of the trained GAN. Its generator reads the
+        noise and the one-hot cluster; its critic (the discriminator with a
+        projection of the cluster) learns the real rows of each cluster, the
+        clusters being the frozen classifier's; the generator also learns to
+        make rows the classifier puts in their cluster. The discriminator and
+        the classifier are frozen, so the clusters are those of the epochs
+        before. "auto": about 2,000 steps of ``batch_size``
+        (``ceil(2000 / (n_samples // batch_size))`` epochs), fewer of which
+        drew some clusters poorly (``doc/benchmarks.md``); on the CPU they
+        can cost more than the clustering itself. 0 is the paper's training:
+        no cluster GAN, and ``sample`` uses the paper's generator.
     max_iter : int or "auto", default="auto"
-        Epochs this ``fit`` trains, both phases together (a ``max_iter``
-        within ``gan_epochs`` trains no classifier). "auto": the rest of the
+        Epochs this ``fit`` trains before the ``generator_epochs``, both
+        phases together (a ``max_iter`` within ``gan_epochs`` trains no
+        classifier). "auto": the rest of the
         GAN phase, then at least 50 classifier epochs and 1,000 classifier
         steps.
     batch_size : int, default=64
@@ -264,22 +300,22 @@ class AugmentedGANClustering(GenerativeClustering):
     head_labels_ : ndarray of shape (n_samples, n_heads)
         The training labels of every head (the argmax of each head).
 
-    ``networks_`` holds "generator", "discriminator" and "classifier".
+    ``networks_`` holds "generator", "discriminator" and "classifier", and
+    with ``generator_epochs`` "cluster_generator" and "cluster_critic".
 
     Notes
     -----
     ``transform`` returns what the classifier reads: the discriminator's
     features ``M``, or its last convolution's output with
     ``augmentation="affine"``;
-    ``predict_proba`` the selected head's probabilities. The generator is
-    not conditioned on clusters: ``sample(n)`` returns generated rows with
-    the cluster the classifier gives them, and ``sample(n, cluster=k)``
-    keeps only generated rows the classifier puts in cluster ``k``
-    (rejection), which fails with an error when the generator rarely
-    produces them. With ``augmentation="affine"`` the GAN phase is short and
-    the generator draws few clear images: for generation, use
-    ``augmentation=None`` or a longer ``gan_epochs``. A warm start continues the schedule: the GAN phase if it
-    was cut short, then the classifier.
+    ``predict_proba`` the selected head's probabilities. ``sample`` draws
+    from the cluster generator; with ``generator_epochs=0`` from the
+    paper's generator, which is not conditioned on clusters:
+    ``sample(n, cluster=k)`` then keeps only generated rows the classifier
+    puts in cluster ``k`` (rejection), which fails with an error when the
+    generator rarely produces them. A warm start continues the schedule:
+    the GAN phase if it was cut short, then the classifier, then the
+    generator's epochs.
 
     The paper writes the VAT radius as ``alpha * ||m||^2``; with a
     1024-wide feature layer of unit-scale values that is many times the
@@ -325,17 +361,18 @@ class AugmentedGANClustering(GenerativeClustering):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "penalty_threshold": [Interval(numbers.Real, 0, None, closed="left")],
         "gan_epochs": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "generator_epochs": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "classifier_batch_size": [Interval(numbers.Integral, 2, None, closed="left"), StrOptions({"auto"})],
         "classifier_learning_rate": [Interval(numbers.Real, 0, None, closed="neither"), StrOptions({"auto"})],
     }
     _architecture_params = (*GenerativeClustering._architecture_params, "n_heads", "overcluster_factor",
-                            "latent_dim", "feature_units", "augmentation")
+                            "latent_dim", "feature_units", "augmentation", "generator_epochs")
 
     def __init__(self, n_clusters=8, *, n_heads=5, overcluster_factor=5, lam="auto", delta=1e-4,
                  balance_weight=4.0, max_cluster_size=1.5, overcluster_delta=1e-2, radius=0.2, xi=1.0,
                  feature_dropout=0.1, n_replicas="auto", augmentation="auto", affine_weight=3.0, latent_dim=100,
                  image_shape=None, conv_channels=(32, 64, 128), conv_padding=1, feature_units="auto", dropout=0.2,
-                 penalty_threshold=20.0, hidden_units="auto", gan_epochs="auto", max_iter="auto",
+                 penalty_threshold=20.0, hidden_units="auto", gan_epochs="auto", generator_epochs="auto", max_iter="auto",
                  batch_size=64, classifier_batch_size="auto", learning_rate=1e-4, classifier_learning_rate="auto",
                  scaling="auto", device="auto", random_state=None, verbose=0, warm_start=False, n_jobs=None,
                  n_init=1):
@@ -362,6 +399,7 @@ class AugmentedGANClustering(GenerativeClustering):
         self.penalty_threshold = penalty_threshold
         self.hidden_units = hidden_units
         self.gan_epochs = gan_epochs
+        self.generator_epochs = generator_epochs
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.classifier_batch_size = classifier_batch_size
@@ -416,9 +454,25 @@ class AugmentedGANClustering(GenerativeClustering):
         # if it was cut short.
         self._gan_end = self.gan_epochs_ if hasattr(self, "gan_epochs_") else self._gan_epoch_count(n_samples)
         if self.max_iter != "auto":
-            return self.max_iter
-        batches = max(1, n_samples // min(self._resolved("classifier_batch_size"), n_samples))
-        return max(0, self._gan_end - self.n_iter_) + max(self._min_epochs, -(-self._min_steps // batches))
+            n_epochs = self.max_iter
+        else:
+            batches = max(1, n_samples // min(self._resolved("classifier_batch_size"), n_samples))
+            n_epochs = max(0, self._gan_end - self.n_iter_) + max(self._min_epochs, -(-self._min_steps // batches))
+        # The generator's epochs draw the classifier's clusters: none when this fit ends inside the GAN phase.
+        reaches_classifier = self.n_iter_ + n_epochs > self._gan_end
+        self._generator_epochs_now = self._generator_epoch_count(n_samples) if reaches_classifier else 0
+        return n_epochs + self._generator_epochs_now
+
+    _generator_steps = 2000  # generator_epochs="auto"
+
+    def _generator_epoch_count(self, n_samples):
+        if self.generator_epochs != "auto":
+            return self.generator_epochs
+        batches = max(1, n_samples // min(self.batch_size, n_samples))
+        return -(-self._generator_steps // batches)
+
+    def _in_generator_epochs(self, ctx):
+        return ctx.epoch >= ctx.n_epochs - self._generator_epochs_now
 
     def _training_state(self):
         return {**super()._training_state(), "gan_epochs_": getattr(self, "gan_epochs_", None)}
@@ -429,8 +483,8 @@ class AugmentedGANClustering(GenerativeClustering):
         return (self.n_clusters,) * self.n_heads + extra
 
     # ------------------------------------------------------------- networks
-    def _build_networks(self, n_features):
-        feature_units = self._width(self.feature_units, n_features, 256, 1024)
+    def _make_gan(self, n_features, feature_units, n_latent):
+        """A DCGAN-initialised generator from ``n_latent`` inputs and a discriminator, shaped by the parameters."""
         if self._image_shape is not None:
             front = SobelFrontEnd(self._image_shape)
             trunk_shapes = dict(image_shape=front.out_shape, hidden_units=(feature_units,),
@@ -440,11 +494,16 @@ class AugmentedGANClustering(GenerativeClustering):
             front, n_in = nn.Identity(), n_features
             trunk_shapes = dict(hidden_units=(feature_units, feature_units))
         discriminator = Discriminator(front, make_trunk(n_in, 1, norm="batch", dropout=self.dropout, **trunk_shapes))
-        generator = make_generator(self.latent_dim, n_features, out_activation=self._generator_output(),
+        generator = make_generator(n_latent, n_features, out_activation=self._generator_output(),
                                    image_shape=self._image_shape, hidden_units=(feature_units,),
                                    conv_channels=self._conv_channels)
         _dcgan_init(discriminator, 0.02)
         _dcgan_init(generator, 0.02)
+        return generator, discriminator
+
+    def _build_networks(self, n_features):
+        feature_units = self._width(self.feature_units, n_features, 256, 1024)
+        generator, discriminator = self._make_gan(n_features, feature_units, self.latent_dim)
         if self._augmentation == "affine":
             if self._image_shape is None:
                 raise ValueError("augmentation='affine' perturbs images: give image_shape (or images), "
@@ -459,17 +518,24 @@ class AugmentedGANClustering(GenerativeClustering):
             # The paper's initialisation for MNIST, on M. On the convolutions' smaller values its outputs
             # start so close to uniform that training stays at that saddle: PyTorch's default there.
             _dcgan_init(classifier, 0.01)
-        return nn.ModuleDict({"generator": generator, "discriminator": discriminator, "classifier": classifier})
+        networks = {"generator": generator, "discriminator": discriminator, "classifier": classifier}
+        if self.generator_epochs:
+            # Drawn from a forked random state: the other networks' dropout masks stay those of a fit without them.
+            with torch.random.fork_rng(devices=[]):
+                cluster_generator, cluster_discriminator = self._make_gan(n_features, feature_units,
+                                                                          self.latent_dim + self.n_clusters)
+                networks["cluster_generator"] = cluster_generator
+                networks["cluster_critic"] = ClusterCritic(cluster_discriminator, self.n_clusters, feature_units)
+        return nn.ModuleDict(networks)
 
     def _make_optimizers(self):
         nets = self.networks_
         learning_rate = float(self._resolved("classifier_learning_rate"))
         classifier = torch.optim.Adam(nets["classifier"].parameters(), learning_rate)
-        return {
-            "discriminator": self._adam(nets["discriminator"].parameters(), (0.5, 0.999)),
-            "generator": self._adam(nets["generator"].parameters(), (0.5, 0.999)),
-            "classifier": classifier,
-        }
+        gan_parts = ["discriminator", "generator"] + (["cluster_critic", "cluster_generator"]
+                                                      if self.generator_epochs else [])
+        return {**{name: self._adam(nets[name].parameters(), (0.5, 0.999)) for name in gan_parts},
+                "classifier": classifier}
 
     def _latent(self, n, generator, device):
         return torch.rand(n, self.latent_dim, generator=generator, device=device) * 2 - 1
@@ -490,11 +556,24 @@ class AugmentedGANClustering(GenerativeClustering):
                 for start, rows in batches:  # sparse: densified per batch
                     features[start:start + rows.shape[0]] = self._classifier_input(rows)
             ctx.features = features
+        if self._in_generator_epochs(ctx) and not hasattr(ctx, "row_modes"):  # the classifier's clusters, once
+            classifier = self.networks_["classifier"].eval()  # frozen from here
+            with torch.no_grad():
+                head_labels = torch.cat([self._head_argmax(classifier(m))
+                                         for m in ctx.features.split(INFERENCE_BATCH)])
+            self._select_head(head_labels.cpu().numpy())
+            ctx.row_modes = head_labels[:, self.best_head_]
+            if not any("cluster_generator" in record for record in self.history_):  # its first epoch
+                self._start_cluster_gan_from_gan()
 
     def _epoch_batch_size(self, ctx):
-        return self.batch_size if ctx.total_epoch < self.gan_epochs_ else self._resolved("classifier_batch_size")
+        if ctx.total_epoch < self.gan_epochs_ or self._in_generator_epochs(ctx):
+            return self.batch_size
+        return self._resolved("classifier_batch_size")
 
     def _train_step(self, x_real, ctx):
+        if self._in_generator_epochs(ctx):
+            return self._generator_epoch_step(x_real, ctx)
         if ctx.total_epoch < self.gan_epochs_:
             return self._gan_step(x_real, ctx)
         return self._classifier_step(x_real, ctx)
@@ -520,6 +599,55 @@ class AugmentedGANClustering(GenerativeClustering):
         g_loss.backward()
         self.optimizers_["generator"].step()
         return {"discriminator": d_loss.detach(), "generator": g_loss.detach(), "feature_penalty": penalty.detach()}
+
+    _cluster_weight = 1.0  # the generated rows' cross-entropy under the frozen classifier, against the critic's loss
+
+    @torch.no_grad()
+    def _start_cluster_gan_from_gan(self):
+        """Copy the trained GAN into the cluster GAN; the one-hot inputs start at zero weight."""
+        nets = self.networks_
+        nets["cluster_critic"].discriminator.load_state_dict(nets["discriminator"].state_dict())
+        target = nets["cluster_generator"].state_dict()
+        for name, value in nets["generator"].state_dict().items():
+            if target[name].shape == value.shape:
+                target[name].copy_(value)
+            else:  # the first layer: latent columns, then the one-hot's
+                target[name].zero_()
+                target[name][:, :value.shape[1]].copy_(value)
+
+    def _cluster_latent(self, modes, generator):
+        """The cluster generator's input: uniform noise and the one-hot cluster."""
+        noise = self._latent(len(modes), generator, modes.device)
+        return torch.cat([noise, F.one_hot(modes, self.n_clusters).to(noise.dtype)], 1)
+
+    def _generator_epoch_step(self, x_real, ctx):
+        """A conditional GAN step on (row, cluster) pairs; the discriminator and the classifier stay frozen.
+
+        The critic learns real rows of cluster k from generated rows for k; the
+        generator learns to pass it and to make rows the classifier puts in k.
+        """
+        nets = self.networks_
+        generator, critic = nets["cluster_generator"], nets["cluster_critic"]
+        modes = ctx.row_modes[ctx.batch_positions]
+        ones, zeros = torch.ones(len(modes), 1, device=ctx.device), torch.zeros(len(modes), 1, device=ctx.device)
+        with torch.no_grad():
+            x_fake = generator(self._cluster_latent(modes, ctx.rng))
+        critic_loss = (F.binary_cross_entropy_with_logits(critic(x_real, modes), ones)
+                       + F.binary_cross_entropy_with_logits(critic(x_fake, modes), zeros))
+        self.optimizers_["cluster_critic"].zero_grad(set_to_none=True)
+        critic_loss.backward()
+        self.optimizers_["cluster_critic"].step()
+
+        with frozen(critic, nets["discriminator"], nets["classifier"]):
+            x_fake = generator(self._cluster_latent(modes, ctx.rng))
+            adversarial = F.binary_cross_entropy_with_logits(critic(x_fake, modes), ones)
+            cluster = F.cross_entropy(self._head_logits(x_fake, self.best_head_), modes)
+            generator_loss = adversarial + self._cluster_weight * cluster
+        self.optimizers_["cluster_generator"].zero_grad(set_to_none=True)
+        generator_loss.backward()
+        self.optimizers_["cluster_generator"].step()
+        return {"cluster_critic": critic_loss.detach(), "cluster_generator": adversarial.detach(),
+                "generated_cluster_ce": cluster.detach()}
 
     def _classifier_step(self, x_real, ctx):
         classifier, discriminator = self.networks_["classifier"], self.networks_["discriminator"]
@@ -579,26 +707,29 @@ class AugmentedGANClustering(GenerativeClustering):
     def _mode_proba(self, x):
         return self._head_logits(x, self.best_head_).softmax(1)
 
-    def _fit_labels(self, X):
-        """Select the head with the lowest loss in the last epoch among those that use every output."""
+    def _head_argmax(self, logits):
+        """The argmax of each head of ``n_clusters`` outputs, side by side: shape (n_rows, n_heads)."""
         classifier = self.networks_["classifier"]
-        head_slices = [classifier.head_slice(h) for h in range(self.n_heads)]
+        return torch.stack([logits[:, classifier.head_slice(h)].argmax(1) for h in range(self.n_heads)], 1)
 
-        def all_heads(x):
-            logits = classifier(self._embed(x))
-            return torch.stack([logits[:, part].argmax(1) for part in head_slices], 1)
-
-        self.head_labels_ = self._map_batches(X, all_heads).astype(np.int64)
-        last = self.history_[-1]
-        if "head_0" not in last:  # training stopped inside the GAN phase: no head has trained
+    def _select_head(self, head_labels):
+        """Set ``best_head_``: the lowest loss in the last classifier epoch among heads that use every output."""
+        last = next((record for record in reversed(self.history_) if "head_0" in record), None)
+        if last is None:  # training stopped inside the GAN phase: no head has trained
             self.head_losses_ = np.full(self.n_heads, np.nan)
             self.best_head_ = 0
-        else:
-            self.head_losses_ = np.array([last[f"head_{h}"] for h in range(self.n_heads)])
-            # A head that merged clusters can have the lowest loss (its rows are the most confident); it is
-            # chosen only if every head left some output empty: the rule n_init applies to runs.
-            complete = [len(np.unique(labels)) == self.n_clusters for labels in self.head_labels_.T]
-            self.best_head_ = best_run(complete, -self.head_losses_)
+            return
+        self.head_losses_ = np.array([last[f"head_{h}"] for h in range(self.n_heads)])
+        # A head that merged clusters can have the lowest loss (its rows are the most confident); it is
+        # chosen only if every head left some output empty: the rule n_init applies to runs.
+        complete = [len(np.unique(labels)) == self.n_clusters for labels in head_labels.T]
+        self.best_head_ = best_run(complete, -self.head_losses_)
+
+    def _fit_labels(self, X):
+        classifier = self.networks_["classifier"]
+        self.head_labels_ = self._map_batches(X, lambda x: self._head_argmax(classifier(self._embed(x))))
+        self.head_labels_ = self.head_labels_.astype(np.int64)
+        self._select_head(self.head_labels_)
         return self._labels_from_modes(self.head_labels_[:, self.best_head_])
 
     _score_perturbation = False
@@ -622,11 +753,26 @@ class AugmentedGANClustering(GenerativeClustering):
     # ------------------------------------------------------------- generation
     _max_draws = 100  # rejection rounds of sample(cluster=k)
 
-    def sample(self, n_samples=1, cluster=None):
-        """Generate samples and the cluster the classifier gives each.
+    def _has_cluster_generator(self):
+        return "cluster_generator" in self.networks_ and any("cluster_generator" in r for r in self.history_)
 
-        The generator is not conditioned on clusters: with ``cluster=k``,
-        generated rows are drawn in rounds and only those the classifier
+    def _generate(self, modes, generator):
+        return self.networks_["cluster_generator"](self._cluster_latent(modes, generator))
+
+    def _label_weights(self):
+        """Each cluster's share of the training rows."""
+        counts = np.bincount(self.labels_, minlength=len(self.label_modes_))
+        return counts / counts.sum()
+
+    def sample(self, n_samples=1, cluster=None):
+        """Generate samples and their clusters.
+
+        After the generator's epochs (``generator_epochs``) the cluster
+        generator draws them: ``cluster=k`` gives rows of cluster ``k``, and
+        ``cluster=None`` draws clusters in proportion to their training rows.
+        Without them the paper's generator, which is not conditioned on
+        clusters, draws rows and the classifier labels them; with
+        ``cluster=k`` rows are drawn in rounds and only those the classifier
         puts in cluster ``k`` are kept.
 
         Parameters
@@ -646,10 +792,13 @@ class AugmentedGANClustering(GenerativeClustering):
         Raises
         ------
         RuntimeError
-            When ``cluster`` is given and the generator produced fewer than
-            ``n_samples`` rows of it in 100 rounds of ``max(n_samples, 256)``.
+            Without the cluster generator, when ``cluster`` is given and the
+            generator produced fewer than ``n_samples`` rows of it in 100
+            rounds of ``max(n_samples, 256)``.
         """
         check_is_fitted(self, "networks_")
+        if self._has_cluster_generator():
+            return super().sample(n_samples, cluster)
         if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
         wanted = None if cluster is None else self._check_cluster(cluster)

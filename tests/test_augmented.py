@@ -8,6 +8,7 @@ import torch
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.metrics import adjusted_rand_score
 
+from conftest import sample_agreement
 from skgancluster import AugmentedGANClustering
 from skgancluster.augmented import SobelFrontEnd
 from skgancluster.losses import virtual_adversarial_loss
@@ -15,7 +16,7 @@ from skgancluster.metrics import cluster_accuracy
 from skgancluster.model_selection import internal_index
 
 SMALL = dict(gan_epochs=5, max_iter=45, feature_units=64, hidden_units=(64,), classifier_batch_size=128,
-             classifier_learning_rate=1e-3, n_replicas=2, device="cpu", random_state=0)
+             classifier_learning_rate=1e-3, n_replicas=2, generator_epochs=0, device="cpu", random_state=0)
 
 
 def test_sobel_front_end_adds_the_edges_of_the_grey_image():
@@ -76,6 +77,30 @@ def test_sample_of_a_cluster_keeps_only_its_rows():
         est.sample(10_000, cluster=common)
 
 
+def test_generator_epochs_draw_each_cluster_and_leave_the_clusters():
+    X, _ = make_blobs(n_samples=[500, 250, 100], n_features=10, random_state=0)
+    paper = AugmentedGANClustering(3, **SMALL).fit(X)
+    est = AugmentedGANClustering(3, **{**SMALL, "generator_epochs": "auto"}).fit(X)
+    np.testing.assert_array_equal(est.labels_, paper.labels_)
+    for name in ("discriminator", "classifier"):
+        torch.testing.assert_close(est.networks_[name].state_dict(), paper.networks_[name].state_dict())
+    assert est.n_iter_ - paper.n_iter_ == -(-2000 // (len(X) // 64))  # "auto": about 2,000 steps of 64 rows
+    assert "cluster_critic" in est.history_[-1]
+    assert min(sample_agreement(est, X)) >= 0.9
+    _, drawn = est.sample(2000)  # clusters in proportion to their training rows
+    np.testing.assert_allclose(np.bincount(drawn) / 2000, np.bincount(est.labels_) / len(X), atol=0.05)
+
+
+def test_generator_epochs_need_the_classifier_phase():
+    """A fit that ends inside the GAN phase has no clusters to draw: it skips them, and a warm fit runs them."""
+    X, _ = make_blobs(n_samples=200, centers=3, n_features=4, random_state=0)
+    est = AugmentedGANClustering(3, **{**SMALL, "gan_epochs": 3, "max_iter": 2, "generator_epochs": 2}).fit(X)
+    assert est.n_iter_ == 2 and "cluster_critic" not in est.history_[-1]
+    est.set_params(warm_start=True, max_iter=3).fit(X)
+    assert est.n_iter_ == 7 and "cluster_critic" in est.history_[-1] and "head_0" in est.history_[-3]
+    assert est.best_head_ == int(np.argmin(est.head_losses_))
+
+
 def test_warm_start_after_the_gan_phase_trains_the_classifier_only():
     """Epochs continue the schedule: past gan_epochs_ only the classifier changes."""
     X, _ = make_blobs(n_samples=200, centers=3, n_features=4, random_state=0)
@@ -94,14 +119,14 @@ def test_images_whose_last_feature_map_is_one_pixel():
     X = np.random.RandomState(0).rand(96, 64)
     est = AugmentedGANClustering(3, image_shape=(1, 8, 8), gan_epochs=1, max_iter=2, feature_units=16,
                                  hidden_units=(16,), classifier_batch_size=32, n_replicas=1, n_heads=2,
-                                 device="cpu", random_state=0).fit(X)
+                                 generator_epochs=0, device="cpu", random_state=0).fit(X)
     assert est.conv_channels == (32, 64, 128) and est.predict(X[:5]).shape == (5,)
 
 
 def test_affine_augmentation_reads_the_convolutions_of_images():
     X = np.random.RandomState(0).rand(96, 64)
     shapes = dict(image_shape=(1, 8, 8), gan_epochs=1, max_iter=2, feature_units=16, hidden_units=(16,),
-                  classifier_batch_size=32, n_replicas=2, n_heads=2, device="cpu", random_state=0)
+                  classifier_batch_size=32, n_replicas=2, n_heads=2, generator_epochs=0, device="cpu", random_state=0)
     affine = AugmentedGANClustering(3, **shapes).fit(X)  # "auto": images get the affine views
     assert affine.transform(X[:3]).shape == (3, 128)  # 128 channels of a 1x1 map
     assert "affine" in affine.history_[-1] and "vat" not in affine.history_[-1]
