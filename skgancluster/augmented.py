@@ -338,6 +338,8 @@ class AugmentedGANClustering(GenerativeClustering):
     (300,)
     >>> est.head_labels_.shape
     (300, 5)
+    >>> est.sample(4, cluster=0)[0].shape  # rows of cluster 0 from the cluster generator
+    (4, 2)
     """
 
     _parameter_constraints = {
@@ -366,16 +368,16 @@ class AugmentedGANClustering(GenerativeClustering):
         "classifier_learning_rate": [Interval(numbers.Real, 0, None, closed="neither"), StrOptions({"auto"})],
     }
     _architecture_params = (*GenerativeClustering._architecture_params, "n_heads", "overcluster_factor",
-                            "latent_dim", "feature_units", "augmentation", "generator_epochs")
+                            "latent_dim", "feature_units", "augmentation")
 
     def __init__(self, n_clusters=8, *, n_heads=5, overcluster_factor=5, lam="auto", delta=1e-4,
                  balance_weight=4.0, max_cluster_size=1.5, overcluster_delta=1e-2, radius=0.2, xi=1.0,
                  feature_dropout=0.1, n_replicas="auto", augmentation="auto", affine_weight=3.0, latent_dim=100,
                  image_shape=None, conv_channels=(32, 64, 128), conv_padding=1, feature_units="auto", dropout=0.2,
-                 penalty_threshold=20.0, hidden_units="auto", gan_epochs="auto", generator_epochs="auto", max_iter="auto",
-                 batch_size=64, classifier_batch_size="auto", learning_rate=1e-4, classifier_learning_rate="auto",
-                 scaling="auto", device="auto", random_state=None, verbose=0, warm_start=False, n_jobs=None,
-                 n_init=1):
+                 penalty_threshold=20.0, hidden_units="auto", gan_epochs="auto", generator_epochs="auto",
+                 max_iter="auto", batch_size=64, classifier_batch_size="auto", learning_rate=1e-4,
+                 classifier_learning_rate="auto", scaling="auto", device="auto", random_state=None, verbose=0,
+                 warm_start=False, n_jobs=None, n_init=1):
         self.n_clusters = n_clusters
         self.n_heads = n_heads
         self.overcluster_factor = overcluster_factor
@@ -528,6 +530,10 @@ class AugmentedGANClustering(GenerativeClustering):
                 networks["cluster_critic"] = ClusterCritic(cluster_discriminator, self.n_clusters, feature_units)
         return nn.ModuleDict(networks)
 
+    def _architecture(self):
+        # The number of generator epochs may change between warm fits; whether the cluster GAN exists may not.
+        return {**super()._architecture(), "cluster GAN (generator_epochs > 0)": bool(self.generator_epochs)}
+
     def _make_optimizers(self):
         nets = self.networks_
         learning_rate = float(self._resolved("classifier_learning_rate"))
@@ -563,7 +569,7 @@ class AugmentedGANClustering(GenerativeClustering):
                                          for m in ctx.features.split(INFERENCE_BATCH)])
             self._select_head(head_labels.cpu().numpy())
             ctx.row_modes = head_labels[:, self.best_head_]
-            if not any("cluster_generator" in record for record in self.history_):  # its first epoch
+            if not self._has_cluster_generator():  # its first epoch
                 self._start_cluster_gan_from_gan()
 
     def _epoch_batch_size(self, ctx):
@@ -754,6 +760,7 @@ class AugmentedGANClustering(GenerativeClustering):
     _max_draws = 100  # rejection rounds of sample(cluster=k)
 
     def _has_cluster_generator(self):
+        """Whether the cluster GAN exists and has trained (some epoch recorded its loss)."""
         return "cluster_generator" in self.networks_ and any("cluster_generator" in r for r in self.history_)
 
     def _generate(self, modes, generator):

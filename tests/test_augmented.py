@@ -99,6 +99,9 @@ def test_generator_epochs_need_the_classifier_phase():
     est.set_params(warm_start=True, max_iter=3).fit(X)
     assert est.n_iter_ == 7 and "cluster_critic" in est.history_[-1] and "head_0" in est.history_[-3]
     assert est.best_head_ == int(np.argmin(est.head_losses_))
+    est.set_params(generator_epochs=1).fit(X)  # their number may change, the cluster GAN may not go
+    with pytest.raises(ValueError, match="cluster GAN"):
+        est.set_params(generator_epochs=0).fit(X)
 
 
 def test_warm_start_after_the_gan_phase_trains_the_classifier_only():
