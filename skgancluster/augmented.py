@@ -269,8 +269,9 @@ class AugmentedGANClustering(GenerativeClustering):
         before. "auto": about 2,000 steps of ``batch_size``
         (``ceil(2000 / (n_samples // batch_size))`` epochs), fewer of which
         drew some clusters poorly (``doc/benchmarks.md``); on the CPU they
-        can cost more than the clustering itself. 0 is the paper's training:
-        no cluster GAN, and ``sample`` uses the paper's generator.
+        can cost more than the clustering itself, so for clustering alone
+        (no ``sample``) set 0. 0 is the paper's training: no cluster GAN,
+        and ``sample`` uses the paper's generator.
     max_iter : int or "auto", default="auto"
         Epochs this ``fit`` trains before the ``generator_epochs``, both
         phases together (a ``max_iter`` within ``gan_epochs`` trains no
