@@ -104,6 +104,22 @@ def test_generator_epochs_need_the_classifier_phase():
         est.set_params(generator_epochs=0).fit(X)
 
 
+@pytest.mark.parametrize("image_shape", [None, (1, 8, 8)], ids=["flat", "images"])
+def test_cluster_gan_starts_as_the_trained_gan(image_shape):
+    X = np.random.RandomState(0).rand(96, 64)
+    est = AugmentedGANClustering(3, image_shape=image_shape, gan_epochs=1, max_iter=2, feature_units=16,
+                                 hidden_units=(16,), classifier_batch_size=32, n_replicas=1, n_heads=2,
+                                 generator_epochs=1, device="cpu", random_state=0).fit(X)
+    est._start_cluster_gan_from_gan()
+    nets = est.networks_.eval()
+    torch.testing.assert_close(nets["cluster_critic"].discriminator.state_dict(), nets["discriminator"].state_dict())
+    z = torch.rand(5, est.latent_dim, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    one_hot = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 0, 1]), 3).float()
+    with torch.no_grad():  # the one-hot inputs start at zero weight: the same rows as the trained generator's
+        torch.testing.assert_close(nets["cluster_generator"](torch.cat([z, one_hot], 1)), nets["generator"](z))
+    assert est.sample(4, cluster=0)[0].shape == (4, 64)
+
+
 def test_warm_start_after_the_gan_phase_trains_the_classifier_only():
     """Epochs continue the schedule: past gan_epochs_ only the classifier changes."""
     X, _ = make_blobs(n_samples=200, centers=3, n_features=4, random_state=0)
