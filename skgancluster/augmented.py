@@ -81,10 +81,10 @@ class ClusterCritic(nn.Module):
     row *of cluster k*.
     """
 
-    def __init__(self, discriminator, n_modes, n_features):
+    def __init__(self, discriminator, n_modes, feature_units):
         super().__init__()
         self.discriminator = discriminator
-        self.embed = nn.Embedding(n_modes, n_features)
+        self.embed = nn.Embedding(n_modes, feature_units)
         nn.init.normal_(self.embed.weight, 0.0, 0.02)
 
     def forward(self, x, modes):
