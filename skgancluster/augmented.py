@@ -264,8 +264,9 @@ class AugmentedGANClustering(GenerativeClustering):
         noise and the one-hot cluster; its critic (the discriminator with a
         projection of the cluster) learns the real rows of each cluster, the
         clusters being the frozen classifier's; the generator also learns to
-        make rows the classifier puts in their cluster. The discriminator and
-        the classifier are frozen, so the clusters are those of the epochs
+        make rows the classifier puts in their cluster, whose mean is the
+        running mean of the cluster's real rows. The discriminator and the
+        classifier are frozen, so the clusters are those of the epochs
         before. "auto": about 2,000 steps of ``batch_size``
         (``ceil(2000 / (n_samples // batch_size))`` epochs), fewer of which
         drew some clusters poorly (``doc/benchmarks.md``); on the CPU they
@@ -302,7 +303,8 @@ class AugmentedGANClustering(GenerativeClustering):
         The training labels of every head (the argmax of each head).
 
     ``networks_`` holds "generator", "discriminator" and "classifier", and
-    with ``generator_epochs`` "cluster_generator" and "cluster_critic".
+    with ``generator_epochs`` "cluster_generator", "cluster_critic" and
+    "mode_means" (the running real means per cluster, no parameters).
 
     Notes
     -----
