@@ -85,10 +85,9 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 
 import skgancluster
-from skgancluster import all_estimators, datasets
+from skgancluster import all_estimators, datasets, metrics
 from skgancluster.metrics import cluster_accuracy
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -155,38 +154,14 @@ def scores(y, labels):
     }
 
 
-def sample_agreement(est, X, n_samples=200):
-    """Per cluster k, the fraction of ``sample(n_samples, cluster=k)`` that 5 real neighbours put in k.
-
-    A 5-nearest-neighbour classifier on the real rows and ``labels_`` judges
-    the generated rows, not the model's own encoder (trained on generated
-    samples, it labels them k almost by construction). None for a cluster
-    that ``sample`` refuses.
-    """
-    knn = KNeighborsClassifier(5).fit(X, est.labels_)
-    agreement = []
-    for k in range(len(np.unique(est.labels_))):
-        try:
-            generated = est.sample(n_samples, cluster=k)[0]
-        except (RuntimeError, ValueError):
-            agreement.append(None)
-            continue
-        agreement.append(round(float((knn.predict(generated) == k).mean()), 3))
-    return agreement
+def sample_agreement(est, X):
+    """:func:`skgancluster.metrics.sample_agreement`, rounded, None for a cluster that ``sample`` refuses."""
+    return [None if np.isnan(a) else round(float(a), 3) for a in metrics.sample_agreement(est, X)]
 
 
 def real_agreement(X, labels):
-    """Per cluster k, the fraction of its real rows that the vote of their 5 nearest other rows puts in k.
-
-    The judge of :func:`sample_agreement` applied to the training rows
-    themselves (leaving each row out of its own vote; ties go to the lowest
-    label, as in scikit-learn's vote): where a cluster's own rows score low,
-    its real neighbourhood in the input space mixes clusters.
-    """
-    neighbours = NearestNeighbors(n_neighbors=6).fit(X).kneighbors(X, return_distance=False)[:, 1:]
-    n_labels = labels.max() + 1
-    votes = np.apply_along_axis(np.bincount, 1, labels[neighbours], minlength=n_labels).argmax(1)
-    return [round(float((votes[labels == k] == k).mean()), 3) for k in range(n_labels)]
+    """:func:`skgancluster.metrics.real_agreement`, rounded."""
+    return [round(float(a), 3) for a in metrics.real_agreement(X, labels)]
 
 
 def head_fields(est, y):

@@ -123,6 +123,11 @@ def _dcgan_init(module, std):
             nn.init.zeros_(m.bias)
 
 
+def _batches_per_epoch(n_samples, batch_size):
+    """Full batches of ``batch_size`` (capped at ``n_samples``) in an epoch, at least 1."""
+    return max(1, n_samples // min(batch_size, n_samples))
+
+
 @contextlib.contextmanager
 def _dropout_at(module, rate):
     """Inside the block, ``module``'s dropout layers drop at ``rate`` whatever its mode; then as before."""
@@ -461,7 +466,7 @@ class AugmentedGANClustering(GenerativeClustering):
         if self.max_iter != "auto":
             n_epochs = self.max_iter
         else:
-            batches = max(1, n_samples // min(self._resolved("classifier_batch_size"), n_samples))
+            batches = _batches_per_epoch(n_samples, self._resolved("classifier_batch_size"))
             n_epochs = max(0, self._gan_end - self.n_iter_) + max(self._min_epochs, -(-self._min_steps // batches))
         # The generator's epochs draw the classifier's clusters: none when this fit ends inside the GAN phase.
         reaches_classifier = self.n_iter_ + n_epochs > self._gan_end
@@ -473,8 +478,7 @@ class AugmentedGANClustering(GenerativeClustering):
     def _generator_epoch_count(self, n_samples):
         if self.generator_epochs != "auto":
             return self.generator_epochs
-        batches = max(1, n_samples // min(self.batch_size, n_samples))
-        return -(-self._generator_steps // batches)
+        return -(-self._generator_steps // _batches_per_epoch(n_samples, self.batch_size))
 
     def _in_generator_epochs(self, ctx):
         return ctx.epoch >= ctx.n_epochs - self._generator_epochs_now

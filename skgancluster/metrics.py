@@ -1,12 +1,14 @@
-"""Clustering quality measures that need a label matching."""
+"""Clustering quality measures that need a label matching, and how well generation matches the clusters."""
 
+import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics.cluster import contingency_matrix
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ._docs import fill_doc
 
-__all__ = ["cluster_accuracy", "purity_score"]
+__all__ = ["cluster_accuracy", "purity_score", "real_agreement", "sample_agreement"]
 
 
 def _contingency(y_true, y_pred):
@@ -70,3 +72,56 @@ def purity_score(y_true, y_pred):
     """
     table = _contingency(y_true, y_pred)
     return float(table.max(axis=0).sum() / table.sum())
+
+
+def sample_agreement(estimator, X, n_samples=200, n_neighbors=5):
+    """Per cluster ``k``, the fraction of ``estimator.sample(n_samples, cluster=k)`` that real neighbours put in ``k``.
+
+    A ``n_neighbors``-nearest-neighbour classifier on the real rows ``X``
+    and the fitted ``labels_`` judges the generated rows, not the model,
+    whose own networks label generated rows by their cluster almost by
+    construction.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``sample`` and ``labels_``
+    X : array-like of shape (n_samples, n_features)
+        The rows ``estimator`` was fitted on.
+    n_samples : int, default=200
+        Rows generated per cluster.
+    n_neighbors : int, default=5
+
+    Returns
+    -------
+    agreement : ndarray of shape (n_clusters_found,)
+        NaN for a cluster that ``sample`` refuses (``RuntimeError``).
+    """
+    knn = KNeighborsClassifier(n_neighbors).fit(X, estimator.labels_)
+    agreement = np.full(len(np.unique(estimator.labels_)), np.nan)
+    for k in range(len(agreement)):
+        try:
+            generated = estimator.sample(n_samples, cluster=k)[0]
+        except RuntimeError:
+            continue
+        agreement[k] = (knn.predict(generated) == k).mean()
+    return agreement
+
+
+def real_agreement(X, labels, n_neighbors=5):
+    """Per cluster ``k``, the fraction of its rows that the vote of their nearest other rows puts in ``k``.
+
+    The judge of :func:`sample_agreement` applied to the real rows (each row
+    left out of its own vote; ties go to the lowest label, as in
+    scikit-learn's vote): about the most generated rows of a cluster can
+    reach. Where it is low, the cluster's rows sit among other clusters'
+    rows in the input space.
+
+    Returns
+    -------
+    agreement : ndarray of shape (labels.max() + 1,)
+    """
+    labels = np.asarray(labels)
+    neighbours = NearestNeighbors(n_neighbors=n_neighbors + 1).fit(X).kneighbors(X, return_distance=False)[:, 1:]
+    n_labels = labels.max() + 1
+    votes = np.apply_along_axis(np.bincount, 1, labels[neighbours], minlength=n_labels).argmax(1)
+    return np.array([(votes[labels == k] == k).mean() for k in range(n_labels)])

@@ -10,7 +10,6 @@ import os
 
 import numpy as np
 import pytest
-from sklearn.neighbors import KNeighborsClassifier
 from sklearn.datasets import make_blobs
 
 from skgancluster import IMSATClustering, all_estimators
@@ -66,17 +65,6 @@ def fast_params(cls, **overrides):
 def make_fast(cls, **overrides):
     """An instance of ``cls`` in the fast configuration."""
     return cls(**fast_params(cls, **overrides))
-
-
-def sample_agreement(est, X, n_samples=200):
-    """Per cluster k, the fraction of ``est.sample(n_samples, cluster=k)`` that 5 real neighbours put in k.
-
-    Judged by a classifier on the real rows and ``labels_``, not by the model,
-    whose own networks label generated rows by their code almost by construction.
-    """
-    knn = KNeighborsClassifier(5).fit(X, est.labels_)
-    return np.array([(knn.predict(est.sample(n_samples, cluster=k)[0]) == k).mean()
-                     for k in range(len(est.label_modes_))])
 
 
 @pytest.fixture(params=ESTIMATORS, ids=ESTIMATOR_IDS)

@@ -8,11 +8,10 @@ import torch
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from conftest import sample_agreement
 from skgancluster import AugmentedGANClustering
 from skgancluster.augmented import SobelFrontEnd
 from skgancluster.losses import virtual_adversarial_loss
-from skgancluster.metrics import cluster_accuracy
+from skgancluster.metrics import cluster_accuracy, sample_agreement
 from skgancluster.model_selection import internal_index
 
 SMALL = dict(gan_epochs=5, max_iter=45, feature_units=64, hidden_units=(64,), classifier_batch_size=128,

@@ -14,9 +14,10 @@ from sklearn.metrics import adjusted_rand_score
 
 from skgancluster import BSPLClusterGAN, all_estimators
 from skgancluster.bspl import balanced_self_paced_weights, min_entropy_losses, self_paced_threshold
+from skgancluster.metrics import sample_agreement
 from skgancluster.priors import BlockBinaryPrior
 
-from conftest import make_fast, sample_agreement
+from conftest import make_fast
 
 FAST = dict(max_iter=2, hidden_units=(16,), conv_channels=(4, 8), batch_size=16, block_size=2, generator_epochs=0)
 

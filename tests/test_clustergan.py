@@ -8,10 +8,9 @@ import pytest
 import torch
 from sklearn.datasets import make_blobs
 
-from conftest import sample_agreement
 from skgancluster import ClusterGANClustering
 from skgancluster.datasets import make_clustergan_synthetic
-from skgancluster.metrics import cluster_accuracy
+from skgancluster.metrics import cluster_accuracy, sample_agreement
 
 FAST = dict(hidden_units=(64, 64), max_iter=15, random_state=0)
 

@@ -7,8 +7,8 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from conftest import sample_agreement
 from skgancluster import IMSATClustering, SIMIClusterGAN
+from skgancluster.metrics import sample_agreement
 from skgancluster.model_selection import internal_index
 
 SMALL_PRIOR = dict(hidden_units=(64,), max_iter=40, batch_size=64)
