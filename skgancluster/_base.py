@@ -84,6 +84,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         "warm_start": ["boolean"],
         "n_jobs": [numbers.Integral, None],
         "n_init": [Interval(numbers.Integral, 1, None, closed="left")],
+        "screen_fraction": [Interval(numbers.Real, 0, 1, closed="neither"), None],
     }
 
     _tuple_params = ("image_shape", "hidden_units", "conv_channels")
@@ -288,8 +289,12 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
                     self.n_iter_, self.n_steps_, self.history_ = 0, 0, History()
                     self._fitted_architecture = self._architecture()
                 source = BatchSource(X, self.input_offset_, self.input_scale_, self.device_, self.batch_size)
+                n_epochs = self._n_epochs(n_samples)
+                # A screened run of n_init stops early, its schedules planned for the whole fit.
+                screen = getattr(self, "_screen_fraction", None)
+                stop_after = None if screen is None else max(1, round(screen * n_epochs))
                 try:
-                    run_training(self, source, self._n_epochs(n_samples), rng)
+                    run_training(self, source, n_epochs, rng, stop_after)
                 except KeyboardInterrupt:
                     if not self.n_iter_:
                         raise
@@ -298,7 +303,8 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
                     interrupted_usable = True
                     raise
                 self.labels_ = self._fit_labels(X)
-                self._warn_if_clusters_lost()
+                if stop_after is None:  # a screened run is only compared, never kept as it is
+                    self._warn_if_clusters_lost()
                 if not warm:  # a single run: no n_init selection to report
                     for name in ("init_seeds_", "init_scores_", "best_init_"):
                         self.__dict__.pop(name, None)
@@ -316,38 +322,59 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
 
         The runs are fresh single fits of a clone; runs that found all
         ``n_clusters`` clusters come first, and the kept run's fitted
-        attributes become this estimator's. On ``KeyboardInterrupt`` the best
-        completed run is kept (or the interrupted run's last epoch, when none
-        completed), then ``on_interrupt`` decides as for a single fit.
+        attributes become this estimator's. With ``screen_fraction`` the
+        runs stop after that fraction of their epochs and the best one is
+        trained again from its seed to the end (the same first epochs on a
+        CPU, where training is deterministic). On ``KeyboardInterrupt`` the
+        best completed run is kept (or the interrupted run's last epoch,
+        when none completed), then ``on_interrupt`` decides as for a single
+        fit.
         """
         seeds = run_seeds(self._rng(), self.n_init)
-        runs, scores = [], []
+        runs, scores, final = [], [], None
         try:
             with config_context(on_interrupt="raise"):
                 for seed in seeds:
-                    run = clone(self).set_params(n_init=1, random_state=int(seed))
+                    run = self._single_run(seed)
+                    run._screen_fraction = self.screen_fraction
                     runs.append(run)
                     run.fit(X)
                     scores.append(run.score(X))
+                if self.screen_fraction is not None:
+                    final = self._single_run(seeds[self._best_of(runs, scores)])
+                    final.fit(X)
         except KeyboardInterrupt:
-            if not scores and not hasattr(runs[-1], "labels_"):
+            if final is not None and hasattr(final, "labels_"):
+                message = (f"Interrupted while the best of the n_init={self.n_init} screened runs trained on; "
+                           "keeping its last completed epoch.")
+            elif scores or hasattr(runs[-1], "labels_"):
+                final = None
+                kept = f"the best of the {len(scores)} completed runs" if scores else "its last completed epoch"
+                message = f"Interrupted during run {len(runs)} of n_init={self.n_init}; keeping {kept}."
+            else:
                 raise
-            kept = f"the best of the {len(scores)} completed runs" if scores else "its last completed epoch"
-            warnings.warn(f"Interrupted during run {len(runs)} of n_init={self.n_init}; keeping {kept}.",
-                          stacklevel=3)
-            self._adopt_run(runs, scores, seeds)
+            warnings.warn(message, stacklevel=3)
+            self._adopt_run(runs, scores, seeds, final)
             if get_config()["on_interrupt"] == "raise":
                 raise
             return self
-        self._adopt_run(runs, scores, seeds)
+        self._adopt_run(runs, scores, seeds, final)
         return self
 
-    def _adopt_run(self, runs, scores, seeds):
+    def _single_run(self, seed):
+        return clone(self).set_params(n_init=1, screen_fraction=None, random_state=int(seed))
+
+    def _best_of(self, runs, scores):
         complete = [len(np.unique(run.labels_)) == self.n_clusters for run in runs[:len(scores)]]
-        best = best_run(complete, scores) if scores else len(runs) - 1
+        return best_run(complete, scores) if scores else len(runs) - 1
+
+    def _adopt_run(self, runs, scores, seeds, final=None):
+        """Make the best run (or ``final``, the best screened run trained to the end) this estimator's fit."""
+        best = self._best_of(runs, scores)
+        kept = runs[best] if final is None else final
         params = self.get_params(deep=False)
         self._forget_fit()
-        self.__dict__.update({k: v for k, v in vars(runs[best]).items() if k not in params})
+        self.__dict__.update({k: v for k, v in vars(kept).items() if k not in params and k != "_screen_fraction"})
         self.init_seeds_ = seeds[:len(runs)]
         self.init_scores_ = np.asarray(scores, dtype=np.float64)
         self.best_init_ = best

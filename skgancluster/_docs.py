@@ -99,8 +99,20 @@ n_init : int, default=1
     ``random_state``); ``fit`` keeps the one with the highest ``score``
     on the training data, a label-free criterion (see ``score``), among
     the runs that found ``n_clusters`` clusters if any did. A fit
-    takes about ``n_init`` times as long. A ``warm_start`` fit continues
-    the kept run only.""",
+    takes about ``n_init`` times as long (see ``screen_fraction``). A
+    ``warm_start`` fit continues the kept run only.
+screen_fraction : float in (0, 1) or None, default=None
+    With ``n_init > 1``: compare the runs after this fraction of their
+    epochs instead of at the end, then train the best of them again from
+    its seed to the end (its first epochs are the same on a CPU). A fit
+    then takes about ``1 + n_init * screen_fraction`` times as long as
+    one run. A run's schedules are planned for the whole fit, so what is
+    compared is each run's start. Worth it where the runs' scores early
+    in training already rank them, as on MNIST-5k for
+    ``ClusterGANClustering`` (``doc/benchmarks.md``); a fraction that
+    ends within a first phase (``AugmentedGANClustering``'s GAN epochs)
+    compares untrained cluster heads. None trains every run to the
+    end.""",
     "real_weight": """
 real_weight : float, default=1
     Weight of our addition to the paper, the *real-data cluster-head

@@ -230,8 +230,11 @@ def _restore(estimator, snapshot):
         setattr(estimator, name, value)
 
 
-def run_training(estimator, source, n_epochs, generator):
+def run_training(estimator, source, n_epochs, generator, stop_after=None):
     """Train ``estimator`` for ``n_epochs`` passes over ``source``, drawing from ``generator``.
+
+    With ``stop_after``, training ends after that many epochs while the
+    schedules (``ctx.n_epochs``) stay planned for ``n_epochs``.
 
     Returns the number of epochs completed. On a non-finite loss the networks
     are restored to the end of the last finite epoch and training stops with a
@@ -250,7 +253,7 @@ def run_training(estimator, source, n_epochs, generator):
     progress = _Progress(estimator.verbose, n_epochs)
     done = 0
     try:
-        for epoch in range(n_epochs):
+        for epoch in range(n_epochs if stop_after is None else min(stop_after, n_epochs)):
             started = time.perf_counter()
             ctx.epoch = epoch
             estimator._on_epoch_start(ctx)

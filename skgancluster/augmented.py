@@ -385,7 +385,7 @@ class AugmentedGANClustering(GenerativeClustering):
                  penalty_threshold=20.0, hidden_units="auto", gan_epochs="auto", generator_epochs="auto",
                  max_iter="auto", batch_size=64, classifier_batch_size="auto", learning_rate=1e-4,
                  classifier_learning_rate="auto", scaling="auto", device="auto", random_state=None, verbose=0,
-                 warm_start=False, n_jobs=None, n_init=1):
+                 warm_start=False, n_jobs=None, n_init=1, screen_fraction=None):
         self.n_clusters = n_clusters
         self.n_heads = n_heads
         self.overcluster_factor = overcluster_factor
@@ -422,6 +422,7 @@ class AugmentedGANClustering(GenerativeClustering):
         self.warm_start = warm_start
         self.n_jobs = n_jobs
         self.n_init = n_init
+        self.screen_fraction = screen_fraction
 
     # "auto" values: the paper's, and with the affine self-augmentation (IMSAT's where it has one).
     _AUTO = {"lam": (0.2, 0.1), "classifier_learning_rate": (1e-4, 2e-3), "classifier_batch_size": (500, 250),

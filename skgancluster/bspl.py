@@ -273,7 +273,8 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
                  cycle_weight=0.0, generator_epochs=10, real_weight=4.0, image_shape=None,
                  hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
                  max_iter=50, batch_size=64, learning_rate=5e-4, scaling="auto", device="auto",
-                 random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1):
+                 random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1,
+                 screen_fraction=None):
         self.n_clusters = n_clusters
         self.block_size = block_size
         self.noise_start = noise_start
@@ -304,6 +305,7 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         self.warm_start = warm_start
         self.n_jobs = n_jobs
         self.n_init = n_init
+        self.screen_fraction = screen_fraction
 
     # --------------------------------------------------------------- networks
     @property

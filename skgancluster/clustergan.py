@@ -158,7 +158,8 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
                  image_shape=None, hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
                  max_iter="auto", batch_size=64, learning_rate=5e-4, n_critic=1, gp_weight=10.0,
                  real_weight=1.0, generator_epochs=10, inference="encoder", scaling="auto", device="auto",
-                 random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1):
+                 random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1,
+                 screen_fraction=None):
         self.n_clusters = n_clusters
         self.latent_dim = latent_dim
         self.sigma = sigma
@@ -183,6 +184,7 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
         self.warm_start = warm_start
         self.n_jobs = n_jobs
         self.n_init = n_init
+        self.screen_fraction = screen_fraction
 
     # --------------------------------------------------------------- networks
     def _build_networks(self, n_features):

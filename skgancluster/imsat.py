@@ -170,7 +170,7 @@ class IMSATClustering(BaseDeepClustering):
                  max_cluster_size=1.5, radius_factor=0.25, n_neighbours=10, reference_size=5000, xi="auto",
                  affine_weight="auto", image_shape=None, hidden_units="auto", max_iter="auto", batch_size=250,
                  learning_rate=2e-3, scaling="auto", device="auto", random_state=None, verbose=0, warm_start=False,
-                 n_jobs=None, n_init=1):
+                 n_jobs=None, n_init=1, screen_fraction=None):
         self.n_clusters = n_clusters
         self.mu = mu
         self.lam = lam
@@ -194,6 +194,7 @@ class IMSATClustering(BaseDeepClustering):
         self.warm_start = warm_start
         self.n_jobs = n_jobs
         self.n_init = n_init
+        self.screen_fraction = screen_fraction
 
     _min_epochs, _min_steps = 50, 1000
 

@@ -238,7 +238,7 @@ class PreciseFeatureClustering(GenerativeClustering):
                  eta_every=1 / 30, image_shape=None, hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
                  max_iter="auto", batch_size=64, learning_rate=5e-4, n_critic=1, n_classifier=1,
                  gp_weight=1.0, real_weight=1.0, scaling="auto", device="auto", random_state=None, verbose=0,
-                 warm_start=False, n_jobs=None, n_init=1):
+                 warm_start=False, n_jobs=None, n_init=1, screen_fraction=None):
         self.n_clusters = n_clusters
         self.noise_dim = noise_dim
         self.cluster_weights = cluster_weights
@@ -263,6 +263,7 @@ class PreciseFeatureClustering(GenerativeClustering):
         self.warm_start = warm_start
         self.n_jobs = n_jobs
         self.n_init = n_init
+        self.screen_fraction = screen_fraction
 
     # --------------------------------------------------------------- checking
     def _check_params(self, n_samples, n_features):

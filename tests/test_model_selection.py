@@ -41,6 +41,42 @@ def test_n_init_keeps_the_best_scoring_run(estimator_class, blobs):
     assert est.get_params()["n_init"] == 2 and est.get_params()["random_state"] == 0
 
 
+def test_screen_fraction_compares_the_runs_early_and_trains_the_best_to_the_end(estimator_class, blobs):
+    X, _ = blobs
+    est = make_fast(estimator_class, n_init=2, screen_fraction=0.5, max_iter=4, n_clusters=3).fit(X)
+    full = make_fast(estimator_class, max_iter=4, n_clusters=3, random_state=int(est.init_seeds_[est.best_init_])).fit(X)
+    # the kept run is the best run's single fit, trained to the end
+    np.testing.assert_array_equal(est.labels_, full.labels_)
+    assert est.n_iter_ == full.n_iter_ and est.score(X) == pytest.approx(full.score(X))
+    # init_scores_ are the runs' scores when they were stopped, after half their epochs
+    screened = []
+    for seed in est.init_seeds_:
+        run = clone(est).set_params(n_init=1, screen_fraction=None, random_state=int(seed))
+        run._screen_fraction = 0.5
+        screened.append(run.fit(X))
+    assert [run.n_iter_ for run in screened] == [round(full.n_iter_ / 2)] * 2
+    np.testing.assert_allclose(est.init_scores_, [run.score(X) for run in screened])
+    assert est.get_params()["screen_fraction"] == 0.5 and not hasattr(est, "_screen_fraction")
+
+
+def test_interrupt_while_the_best_screened_run_trains_on_keeps_its_last_epoch(monkeypatch, blobs):
+    X, _ = blobs
+    est = make_fast(IMSATClustering, max_iter=4, batch_size=20, n_init=2, screen_fraction=0.5)  # 3 steps an epoch
+    original, calls = IMSATClustering._train_step, []
+
+    def step(self, x_real, ctx):
+        calls.append(ctx.step)
+        if len(calls) == 2 * 6 + 7:  # in the third epoch of the kept run, after two screened runs of 2 epochs
+            raise KeyboardInterrupt
+        return original(self, x_real, ctx)
+
+    monkeypatch.setattr(IMSATClustering, "_train_step", step)
+    with config_context(on_interrupt="return"), \
+            pytest.warns(UserWarning, match="Interrupted while the best of the n_init=2 screened runs trained on"):
+        assert est.fit(X) is est
+    assert est.n_iter_ == 2 and est.init_scores_.shape == (2,) and est.predict(X).shape == (len(X),)
+
+
 @pytest.mark.slow
 def test_n_init_keeps_a_better_run_on_digits():
     """Short fits on load_digits, whose accuracy varies from seed to seed: the kept run is among the better ones."""
