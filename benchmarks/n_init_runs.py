@@ -22,9 +22,10 @@ One JSON line per run goes to ``--out`` (default
 ``benchmarks/results/<estimator>_<dataset>_n_init_runs.jsonl``): ``seed`` (the outer
 seed), ``run`` (``"single"`` or the index among the N), ``random_state`` of the run,
 ACC, NMI, ARI, ``score``, ``complete`` (every cluster found), seconds,
-cpu_seconds and ``screened`` (the fraction, or None for a whole run). At the end, and with ``--report`` for existing files, it prints
-per seed the single fit's ACC and the kept run's, their median and minimum, and the
-Spearman correlation of ``score`` with ACC over all the runs.
+cpu_seconds and ``screened`` (the fraction, or None for a whole run). At the end,
+and with ``--report`` for existing files, it prints per seed the single fit's ACC
+and the kept run's, their median and minimum, and the Spearman correlation of
+``score`` with ACC over the runs (screened runs: at the point they stopped).
 """
 
 import argparse
