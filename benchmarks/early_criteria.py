@@ -34,7 +34,7 @@ from quality import DATASETS, RESULTS, _commit, _machine, _tuples, add_fit_argum
 
 from skgancluster import all_estimators  # noqa: E402
 from skgancluster.metrics import cluster_accuracy  # noqa: E402
-from skgancluster.model_selection import _perturbation_agreement, _score_rows, internal_index  # noqa: E402
+from skgancluster.model_selection import neighbour_agreement_scorer, perturbation_agreement_score  # noqa: E402
 
 EPOCHS = (2, 4, 6, 8, 10, 15, 20, 30, 40, 50, 60, 70)
 
@@ -44,12 +44,11 @@ def probe_fit(est, X, y, epochs, write):
 
     def criteria(tag, labels_of):
         with torch.random.fork_rng(devices=[]):
-            checked = est._check_fitted_X(X)  # as fit and score see it
+            checked = est._check_fitted_X(X)  # the rows as fit and score see them
             labels = labels_of(checked)
-            rows = _score_rows(checked)
-            row_labels = est._predict_checked(rows)
-            neighbour = internal_index(rows, row_labels, "neighbour_agreement", estimator=est, sample_size=None)
-            perturbation = _perturbation_agreement(est, rows, row_labels)
+            # the two agreements that score adds, on the same rows
+            neighbour = neighbour_agreement_scorer(est, checked)
+            perturbation = perturbation_agreement_score(est, checked)
         write({"epoch": int(est.n_iter_), "tag": tag, "acc": float(cluster_accuracy(y, labels)),
                "neighbour": float(neighbour), "perturbation": float(perturbation),
                "score": float(neighbour + perturbation)})

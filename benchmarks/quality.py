@@ -173,7 +173,8 @@ def head_fields(est, y):
 
 
 def add_fit_arguments(parser, estimators):
-    """The arguments of the scripts that fit one estimator over seeds (``criteria.py``, ``n_init_runs.py``, ``early_criteria.py``)."""
+    """The arguments of the scripts that fit one estimator over seeds (``criteria.py``, ``n_init_runs.py``,
+    ``early_criteria.py``)."""
     parser.add_argument("--estimator", choices=sorted(estimators))
     parser.add_argument("--dataset", choices=sorted(DATASETS))
     parser.add_argument("--seeds", type=int, nargs="+", default=list(range(10)))

@@ -44,7 +44,8 @@ def test_n_init_keeps_the_best_scoring_run(estimator_class, blobs):
 def test_screen_fraction_compares_the_runs_early_and_trains_the_best_to_the_end(estimator_class, blobs):
     X, _ = blobs
     est = make_fast(estimator_class, n_init=2, screen_fraction=0.5, max_iter=4, n_clusters=3).fit(X)
-    full = make_fast(estimator_class, max_iter=4, n_clusters=3, random_state=int(est.init_seeds_[est.best_init_])).fit(X)
+    best_seed = int(est.init_seeds_[est.best_init_])
+    full = make_fast(estimator_class, max_iter=4, n_clusters=3, random_state=best_seed).fit(X)
     # the kept run is the best run's single fit, trained to the end
     np.testing.assert_array_equal(est.labels_, full.labels_)
     assert est.n_iter_ == full.n_iter_ and est.score(X) == pytest.approx(full.score(X))
