@@ -121,7 +121,10 @@ class GenerativeClustering(BaseDeepClustering):
 
     def _label_weights(self):
         """Prior probability of each label's generator mode, renormalised."""
-        weights = getattr(self.prior_, "weights", None)
+        if "cluster_proportions" in self.networks_:  # learned sizes (RunningProportions), kept by save and load
+            weights = self.networks_["cluster_proportions"].weights()
+        else:
+            weights = getattr(self.prior_, "weights", None)
         if weights is None:
             return np.full(len(self.label_modes_), 1.0 / len(self.label_modes_))
         weights = weights.cpu().numpy()[self.label_modes_].astype(np.float64)

@@ -3,7 +3,8 @@
 A method whose cluster head (ClusterGAN's encoder, the precise-feature
 classifier, BSPL's clusterer) is otherwise trained on generated samples only
 also asks it, on each real mini-batch, for confident, balanced assignments
-that survive a label-preserving perturbation. Its weight is each method's
+that survive a label-preserving perturbation (balanced: of equal size, or
+of the sizes the method has learned, see :class:`~skgancluster.priors.RunningProportions`). Its weight is each method's
 ``real_weight``; the gain is measured in ``doc/benchmarks.md``.
 """
 
@@ -32,7 +33,8 @@ def perturb_real(x_real, image_shape, rng, perturbation=REAL_PERTURBATION):
     return augment(x_real, image_shape, rng, **perturbation)
 
 
-def real_data_terms(cluster_logits, x_real, image_shape, rng, perturbation=REAL_PERTURBATION, logits=None):
+def real_data_terms(cluster_logits, x_real, image_shape, rng, perturbation=REAL_PERTURBATION, logits=None,
+                    marginal_target=None):
     """Information and consistency of a cluster head on a real mini-batch.
 
     Parameters
@@ -51,10 +53,13 @@ def real_data_terms(cluster_logits, x_real, image_shape, rng, perturbation=REAL_
     logits : torch.Tensor or None
         ``cluster_logits(x_real)`` when the caller has already computed it
         (see :func:`~skgancluster.losses.information_and_consistency`).
+    marginal_target : torch.Tensor of shape (n_clusters,) or None
+        Cluster proportions the assignments should follow; None asks for
+        equal ones.
 
     Returns
     -------
     information, consistency : scalar tensors
     """
     x_aug = perturb_real(x_real, image_shape, rng, perturbation)
-    return information_and_consistency(cluster_logits, x_real, x_aug, MARGINAL_WEIGHT, logits)
+    return information_and_consistency(cluster_logits, x_real, x_aug, MARGINAL_WEIGHT, logits, marginal_target)

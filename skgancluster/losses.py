@@ -5,7 +5,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "imbalance_beyond", "oversize",
+__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "marginal_divergence", "imbalance_beyond", "oversize",
            "imbalance",
            "softmax_groups", "kl_from_fixed", "information_and_consistency", "virtual_adversarial_loss"]
 
@@ -37,6 +37,16 @@ def entropy(probs, dim=-1, eps=1e-8):
 def marginal_entropy(probs, eps=1e-8):
     """Entropy of the batch-average distribution ``H(mean_i p_i)``."""
     return entropy(probs.mean(0), eps=eps)
+
+
+def marginal_divergence(probs, target, eps=1e-8):
+    """``KL(mean_i p_i || target)``: how far the cluster sizes are from the proportions ``target``.
+
+    For a uniform ``target`` this is ``log K - H(mean_i p_i)``, so minimising
+    it maximises the marginal entropy, as :func:`marginal_entropy` does.
+    """
+    mean = probs.mean(0)
+    return (mean * ((mean + eps).log() - target.log())).sum()
 
 
 def imbalance_beyond(probs, tolerance=0.0, eps=1e-8):
@@ -144,7 +154,8 @@ def virtual_adversarial_loss(cluster_logits, x, radius, generator, xi=10.0, prob
     return kl_from_fixed(proba, cluster_logits(x + r_adv.detach()), groups, per_group)
 
 
-def information_and_consistency(cluster_logits, x, x_perturbed, marginal_weight=1.0, logits=None):
+def information_and_consistency(cluster_logits, x, x_perturbed, marginal_weight=1.0, logits=None,
+                                marginal_target=None):
     """Real-data terms for a cluster head: information maximisation and consistency.
 
     With ``p_i = softmax(cluster_logits(x_i))`` and ``q_i`` the same for
@@ -152,7 +163,10 @@ def information_and_consistency(cluster_logits, x, x_perturbed, marginal_weight=
 
     - information ``mean_i H(p_i) - marginal_weight * H(mean_i p_i)``:
       confident assignments that use every cluster (as in IMSAT, whose
-      ``mu`` is ``marginal_weight``);
+      ``mu`` is ``marginal_weight``); with ``marginal_target`` (cluster
+      proportions), ``mean_i H(p_i) + marginal_weight * KL(mean_i p_i ||
+      marginal_target)``, which asks for those proportions instead of equal
+      ones;
     - consistency ``mean_i KL(p_i || q_i)``, with ``p_i`` held fixed: a
       label-preserving perturbation must not change the assignment.
 
@@ -164,5 +178,8 @@ def information_and_consistency(cluster_logits, x, x_perturbed, marginal_weight=
     information, consistency : scalar tensors
     """
     proba = (cluster_logits(x) if logits is None else logits).softmax(1)
-    information = entropy(proba).mean() - marginal_weight * marginal_entropy(proba)
+    if marginal_target is None:
+        information = entropy(proba).mean() - marginal_weight * marginal_entropy(proba)
+    else:
+        information = entropy(proba).mean() + marginal_weight * marginal_divergence(proba, marginal_target)
     return information, kl_from_fixed(proba, cluster_logits(x_perturbed))
