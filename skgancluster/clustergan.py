@@ -205,7 +205,7 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
     def _build_networks(self, n_features):
         self.prior_ = MixedPrior(self.latent_dim, self.n_clusters, self.sigma)
         proportions = ({"cluster_proportions": RunningProportions(self.n_clusters, self._min_proportion)}
-                       if self.cluster_sizes == "learned" else {})
+                       if self._learns_cluster_sizes() else {})
         return nn.ModuleDict({
             "generator": make_generator(self.prior_.dim, n_features, out_activation=self._generator_output(),
                                         **self._generator_shapes()),
@@ -226,6 +226,9 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
     # --------------------------------------------------------------- training
     _auto_samples = 400_000  # real samples seen with max_iter="auto" (measured in doc/benchmarks.md)
 
+    def _learns_cluster_sizes(self):
+        return self.cluster_sizes == "learned"
+
     def _train_step(self, x_real, ctx):
         losses = self._wgan_critic_step(x_real, ctx)
         if self._in_generator_epochs(ctx):
@@ -239,7 +242,7 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
 
     def _generator_encoder_loss(self, x_real, ctx, losses):
         """The loss of the joint G/E update; records its terms in ``losses``."""
-        proportions = self.networks_["cluster_proportions"] if self.cluster_sizes == "learned" else None
+        proportions = self.networks_["cluster_proportions"] if self._learns_cluster_sizes() else None
         target = None
         if proportions is not None:  # the codes are drawn in the sizes learned so far
             target = self.prior_.weights = proportions.weights()

@@ -173,7 +173,8 @@ class SIMIClusterGAN(ClusterGANClustering):
     """
 
     _parameter_constraints = {
-        **{k: v for k, v in ClusterGANClustering._parameter_constraints.items() if k != "real_weight"},
+        **{k: v for k, v in ClusterGANClustering._parameter_constraints.items()
+           if k not in ("real_weight", "cluster_sizes")},
         "prior_estimator": [None, HasMethods(["fit", "predict"])],
         "reconstruction_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "prior_weight": [Interval(numbers.Real, 0, None, closed="left")],
@@ -246,6 +247,9 @@ class SIMIClusterGAN(ClusterGANClustering):
         self.prior_estimator_ = self._make_prior_estimator().fit(X)
         codes = self._prior_codes(X)
         self.cluster_proportions_ = np.bincount(codes, minlength=self.n_clusters) / len(codes)
+
+    def _learns_cluster_sizes(self):
+        return False  # the sizes are those of the first phase's clusters
 
     def _build_networks(self, n_features):
         networks = super()._build_networks(n_features)
