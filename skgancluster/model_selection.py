@@ -138,7 +138,7 @@ def fixed_space(X, estimator=None, n_components=50, random_state=0):
     Scaled with the estimator's learned input scaling when it has one (it
     depends on ``X`` and ``scaling`` only, not on the training), else
     standardised per feature; then projected by PCA (fixed seed) when wider
-    than ``n_components``.
+    than ``n_components`` (or than the number of rows, on fewer rows).
     """
     X = _as_rows(X)
     X = X.toarray() if sp.issparse(X) else X
@@ -146,8 +146,10 @@ def fixed_space(X, estimator=None, n_components=50, random_state=0):
     if offset is None or np.shape(offset)[-1:] not in ((), (X.shape[1],)):
         offset, scale = X.mean(0), X.std(0)
     Z = (X - offset) / np.where(np.asarray(scale) > 0, scale, 1.0)
-    if n_components is not None and Z.shape[1] > n_components:
-        Z = PCA(n_components, svd_solver="randomized", random_state=random_state).fit_transform(Z)
+    if n_components is not None:
+        n_components = min(n_components, Z.shape[0])  # PCA has at most one component per row
+        if Z.shape[1] > n_components:
+            Z = PCA(n_components, svd_solver="randomized", random_state=random_state).fit_transform(Z)
     return Z
 
 

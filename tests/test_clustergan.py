@@ -1,5 +1,6 @@
 """ClusterGANClustering: quality on data with known structure and its own API."""
 
+import io
 import pickle
 import time
 
@@ -133,7 +134,28 @@ def test_conv_padding_0_gives_the_reference_network_sizes():
                                conv_channels=(64, 128), conv_padding=0, batch_size=16, max_iter=1, random_state=0)
     est.fit(np.random.RandomState(0).rand(16, 784))
     millions = {name: sum(p.numel() for p in net.parameters()) / 1e6 for name, net in est.networks_.items()}
-    assert millions == pytest.approx({"generator": 6.62, "encoder": 3.45, "critic": 3.41, "mode_means": 0}, abs=0.01)
+    assert millions == pytest.approx({"generator": 6.62, "encoder": 3.45, "critic": 3.41, "mode_means": 0,
+                                "cluster_proportions": 0}, abs=0.01)
+
+
+@pytest.mark.slow
+def test_learned_cluster_sizes_keep_a_large_blob_whole():
+    """Blobs of 53 / 27 / 13 / 7 %: the paper's uniform prior splits the largest, learned sizes do not."""
+    X, y = make_blobs([400, 200, 100, 50], n_features=5, cluster_std=1.0, random_state=0)
+    largest = {}
+    for sizes in ("learned", "equal"):
+        est = ClusterGANClustering(n_clusters=4, hidden_units=(64, 64), cluster_sizes=sizes, random_state=0).fit(X)
+        largest[sizes] = np.bincount(est.labels_).max() / len(X)
+        if sizes == "learned":
+            assert cluster_accuracy(y, est.labels_) >= 0.9
+            # the generator draws the clusters in the sizes it learned, which save and load keep
+            drawn = np.bincount(est.sample(4000)[1], minlength=4) / 4000
+            np.testing.assert_allclose(drawn, np.bincount(est.labels_) / len(X), atol=0.05)
+            path = io.BytesIO()
+            est.save(path)
+            path.seek(0)
+            np.testing.assert_array_equal(type(est).load(path).sample(50)[1], est.sample(50)[1])
+    assert largest["learned"] >= 0.45 > 0.40 >= largest["equal"]
 
 
 def test_same_seed_same_labels_and_pickle(blobs, fitted):

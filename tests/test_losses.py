@@ -6,7 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from skgancluster.losses import gradient_penalty, information_and_consistency, wgan_critic_loss
+from skgancluster.losses import (gradient_penalty, information_and_consistency, marginal_divergence, marginal_entropy,
+                                 wgan_critic_loss)
+from skgancluster.priors import RunningProportions
 
 K = 4
 
@@ -108,3 +110,37 @@ def test_oversize_charges_only_the_clusters_above_the_size():
     pushed = logits.grad.sum(0)
     assert pushed[0] > 0 and pushed[1] < 0  # rows leave cluster 0 for the others, the small one included
     assert oversize(torch.full((4, 10), 0.1), 1.0).item() == pytest.approx(0, abs=1e-6)
+
+
+def test_marginal_divergence_from_uniform_is_log_k_minus_the_marginal_entropy():
+    probs = torch.softmax(torch.randn(16, K, generator=torch.Generator().manual_seed(0)), 1)
+    uniform = torch.full((K,), 1 / K)
+    assert float(marginal_divergence(probs, uniform)) == pytest.approx(math.log(K) - float(marginal_entropy(probs)),
+                                                                       abs=1e-6)
+    assert float(marginal_divergence(probs, probs.mean(0))) == pytest.approx(0, abs=1e-6)
+
+
+def test_information_asks_for_the_target_sizes_instead_of_equal_ones():
+    x = torch.arange(8.0)[:, None]
+
+    def six_of_eight_in_cluster_0(rows):  # sizes 3/4, 1/4, 0, 0
+        return 50 * F.one_hot((rows[:, 0].long() >= 6).long(), K).float()
+
+    sizes = torch.tensor([0.75, 0.25, 1e-3, 1e-3])
+    balanced = information_and_consistency(by_row_index, x, x, 2.0, marginal_target=sizes)[0]
+    unequal = information_and_consistency(six_of_eight_in_cluster_0, x, x, 2.0, marginal_target=sizes)[0]
+    assert unequal < balanced  # with the learned sizes as target, the unequal clustering costs less
+    equal_target = information_and_consistency(six_of_eight_in_cluster_0, x, x, 2.0)[0]
+    assert information_and_consistency(by_row_index, x, x, 2.0)[0] < equal_target
+
+
+def test_running_proportions_follow_the_assignments_above_a_floor():
+    sizes = RunningProportions(4, min_fraction=0.2)
+    torch.testing.assert_close(sizes.weights(), torch.full((4,), 0.25))
+    assigned = F.one_hot(torch.tensor([0] * 7 + [1] * 3), 4).float()  # 70 % / 30 % / 0 / 0
+    for _ in range(200):
+        sizes.update(assigned, momentum=0.05)
+    torch.testing.assert_close(sizes.proportions, torch.tensor([0.7, 0.3, 0.0, 0.0]), atol=1e-4, rtol=0)
+    weights = sizes.weights()  # the empty clusters keep 0.2 / 4 before renormalising
+    assert float(weights.sum()) == pytest.approx(1.0)
+    assert float(weights[2]) == pytest.approx(0.05 / 1.1, rel=1e-3) and weights[0] > weights[1] > weights[2]

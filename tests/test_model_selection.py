@@ -169,6 +169,14 @@ def test_internal_index_subsamples_and_handles_one_cluster(four_blobs):
         make_internal_scorer("inertia")
 
 
+def test_indices_on_fewer_rows_than_the_projection_has_components():
+    """30 rows of 64 features: the fixed space keeps one component per row instead of failing."""
+    X, y = make_blobs(30, n_features=64, centers=3, random_state=0)
+    assert internal_index(X, y) > internal_index(X, np.arange(30) % 3)
+    est = IMSATClustering(n_clusters=3, max_iter=2, random_state=0).fit(X)
+    assert np.isfinite(est.score(X))
+
+
 def test_grid_search_with_our_scorer_and_splitter_in_parallel(four_blobs):
     X, _ = four_blobs
     search = GridSearchCV(_imsat(), {"n_clusters": [2, 4, 6]}, scoring=silhouette_scorer, cv=WholeDataSplit(), n_jobs=2)
