@@ -3,9 +3,10 @@
 A method whose cluster head (ClusterGAN's encoder, the precise-feature
 classifier, BSPL's clusterer) is otherwise trained on generated samples only
 also asks it, on each real mini-batch, for confident, balanced assignments
-that survive a label-preserving perturbation (balanced: of equal size, or
-of the sizes the method has learned, see :class:`~skgancluster.priors.RunningProportions`). Its weight is each method's
-``real_weight``; the gain is measured in ``doc/benchmarks.md``.
+that survive a label-preserving perturbation. Balanced means of equal size,
+or of the sizes the method has learned
+(:class:`~skgancluster.priors.RunningProportions`). Its weight is each
+method's ``real_weight``; the gain is measured in ``doc/benchmarks.md``.
 """
 
 from ._augment import augment

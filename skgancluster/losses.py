@@ -5,8 +5,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "marginal_divergence", "imbalance_beyond", "oversize",
-           "imbalance",
+__all__ = ["gradient_penalty", "wgan_critic_loss", "entropy", "marginal_entropy", "marginal_divergence",
+           "imbalance_beyond", "oversize", "imbalance",
            "softmax_groups", "kl_from_fixed", "information_and_consistency", "virtual_adversarial_loss"]
 
 
