@@ -251,14 +251,13 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
         z, z_n, clusters = self.prior_.sample(x_real.shape[0], ctx.rng, ctx.device)
         loss = self._cycle_loss(z, z_n, clusters, losses)[1]
         if self.real_weight > 0 or proportions is not None:
-            def cluster_logits(x):
-                return self.networks_["encoder"](x)[:, self.latent_dim:]
-            logits = cluster_logits(x_real)
-            if proportions is not None:
-                proportions.update(logits.detach().softmax(1), self._proportions_momentum)
+            logits = self._cluster_logits(x_real)
+        if proportions is not None:
+            proportions.update(logits.detach().softmax(1), self._proportions_momentum)
         if self.real_weight > 0:
             information, consistency = real_data_terms(
-                cluster_logits, x_real, self._image_shape, ctx.rng, REAL_PERTURBATION_WITH_SLANT, logits, target)
+                self._cluster_logits, x_real, self._image_shape, ctx.rng, REAL_PERTURBATION_WITH_SLANT, logits,
+                target)
             loss = loss + self.real_weight * (information + consistency)
             losses.update(information=information.detach(), consistency=consistency.detach())
         return loss
@@ -272,7 +271,7 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
         """
         nets = self.networks_
         with torch.no_grad():
-            clusters_real = nets["encoder"](x_real)[:, self.latent_dim:].argmax(1)
+            clusters_real = self._cluster_logits(x_real).argmax(1)
         nets["mode_means"].update(x_real, clusters_real, self._mode_mean_momentum)
         if (ctx.step + 1) % self.n_critic == 0:
             with frozen(nets["encoder"]):
@@ -284,6 +283,10 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
             self.optimizers_["generator"].step()
             losses["mode_mean"] = mode_mean.detach()
         return losses
+
+    def _cluster_logits(self, x):
+        """The encoder's cluster part (before the softmax)."""
+        return self.networks_["encoder"](x)[:, self.latent_dim:]
 
     def _cycle_loss(self, z, z_n, clusters, losses):
         """Adversarial loss plus the two cycle losses of Algorithm 2 on the latent batch ``z``.
@@ -308,7 +311,7 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
     def _mode_proba(self, x):
         if self.inference == "backprop":
             return self._backprop_decode(x)
-        return self.networks_["encoder"](x)[:, self.latent_dim:].softmax(1)
+        return self._cluster_logits(x).softmax(1)
 
     def _has_proba(self):
         return self.inference != "kmeans"
