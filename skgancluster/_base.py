@@ -291,8 +291,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
                 source = BatchSource(X, self.input_offset_, self.input_scale_, self.device_, self.batch_size)
                 n_epochs = self._n_epochs(n_samples)
                 # A screened run of n_init stops early, its schedules planned for the whole fit.
-                screen = getattr(self, "_screen_fraction", None)
-                stop_after = None if screen is None else max(1, round(screen * n_epochs))
+                stop_after = max(1, round(self._screen_fraction * n_epochs)) if self._is_screened_run() else None
                 try:
                     run_training(self, source, n_epochs, rng, stop_after)
                 except KeyboardInterrupt:
@@ -303,7 +302,7 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
                     interrupted_usable = True
                     raise
                 self.labels_ = self._fit_labels(X)
-                if stop_after is None:  # a screened run is only compared, never kept as it is
+                if not self._is_screened_run():  # a screened run is only compared, never kept as it is
                     self._warn_if_clusters_lost()
                 if not warm:  # a single run: no n_init selection to report
                     for name in ("init_seeds_", "init_scores_", "best_init_"):
@@ -360,6 +359,10 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
             return self
         self._adopt_run(runs, scores, seeds, final)
         return self
+
+    def _is_screened_run(self):
+        """Whether this fit is a run of ``n_init`` that stops early and is only compared (``screen_fraction``)."""
+        return getattr(self, "_screen_fraction", None) is not None
 
     def _single_run(self, seed):
         return clone(self).set_params(n_init=1, screen_fraction=None, random_state=int(seed))

@@ -119,12 +119,13 @@ class GenerativeClustering(BaseDeepClustering):
         for start in range(0, len(modes), INFERENCE_BATCH):
             yield self._generate(modes[start:start + INFERENCE_BATCH], generator)
 
+    def _prior_weights(self):
+        """The prior's probability of each generator mode (a tensor), or None for uniform."""
+        return getattr(self.prior_, "weights", None)
+
     def _label_weights(self):
         """Prior probability of each label's generator mode, renormalised."""
-        if "cluster_proportions" in self.networks_:  # learned sizes (RunningProportions), kept by save and load
-            weights = self.networks_["cluster_proportions"].weights()
-        else:
-            weights = getattr(self.prior_, "weights", None)
+        weights = self._prior_weights()
         if weights is None:
             return np.full(len(self.label_modes_), 1.0 / len(self.label_modes_))
         weights = weights.cpu().numpy()[self.label_modes_].astype(np.float64)

@@ -231,6 +231,12 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
     def _learns_cluster_sizes(self):
         return self.cluster_sizes == "learned"
 
+    def _prior_weights(self):
+        # The learned shares live in networks_, which load() restores; prior_ is rebuilt without them.
+        if self._learns_cluster_sizes():
+            return self.networks_["cluster_proportions"].weights()
+        return super()._prior_weights()
+
     def _train_step(self, x_real, ctx):
         losses = self._wgan_critic_step(x_real, ctx)
         if self._in_generator_epochs(ctx):
