@@ -2,11 +2,19 @@
 
 A class docstring names a fragment as ``{{name}}`` on a line of its own, at
 the indentation of its parameter list; :func:`fill_doc` puts the text there.
+A parameter whose default differs between estimators is written
+``default=<name>`` in its fragment; the marker gives the estimator's value,
+``{{real_weight real_weight=4}}``, and passes it on to nested fragments
+(``{{common_parameters n_init=5}}``); without one the value of ``_DEFAULTS``
+stands.
 """
 
 import re
 
 __all__ = ["fill_doc"]
+
+# Defaults that some estimator overrides in its marker.
+_DEFAULTS = {"real_weight": "1", "n_init": "1", "screen_fraction": "None"}
 
 _FRAGMENTS = {
     "image_shape": """
@@ -94,14 +102,14 @@ n_jobs : int or None, default=None
     an idle machine. On a busy machine extra threads can be several
     times slower. Ignored on a CUDA device, where the GPU does the work.""",
     "n_init": """
-n_init : int, default=1
+n_init : int, default=<n_init>
     Number of trainings from different seeds (drawn from
     ``random_state``); ``fit`` keeps the one with the highest ``score``
     on the training data, a label-free criterion (see ``score``), among
     the runs that found ``n_clusters`` clusters if any did. A fit
     takes about ``n_init`` times as long (see ``screen_fraction``). A
     ``warm_start`` fit continues the kept run only.
-screen_fraction : float in (0, 1) or None, default=None
+screen_fraction : float in (0, 1) or None, default=<screen_fraction>
     With ``n_init > 1``: compare the runs after this fraction of their
     epochs instead of at the end, then train the best of them again from
     its seed to the end (its first epochs are the same on a CPU). A fit
@@ -114,7 +122,7 @@ screen_fraction : float in (0, 1) or None, default=None
     compares untrained cluster heads. None trains every run to the
     end.""",
     "real_weight": """
-real_weight : float, default=1
+real_weight : float, default=<real_weight>
     Weight of our addition to the paper, the *real-data cluster-head
     terms* (:func:`skgancluster.losses.information_and_consistency`): on
     each step the cluster head also sees the real mini-batch and is asked
@@ -164,13 +172,17 @@ best_init_ : int
     With ``n_init > 1``: the index of the kept run.""",
 }
 
-_MARKER = re.compile(r"^( *)\{\{(\w+)\}\}$", re.MULTILINE)
+_MARKER = re.compile(r"^( *)\{\{(\w+)((?: \w+=\S+)*)\}\}$", re.MULTILINE)
+_PLACEHOLDER = re.compile(r"<(\w+)>")
 
 
-def _filled(text):
-    return _MARKER.sub(lambda m: "\n".join(m.group(1) + line if line else line
-                                           for line in _filled(_FRAGMENTS[m.group(2)].strip("\n")).splitlines()),
-                       text)
+def _filled(text, defaults=_DEFAULTS):
+    def fragment(m):
+        inner = {**defaults, **dict(item.split("=", 1) for item in m.group(3).split())}
+        body = _filled(_FRAGMENTS[m.group(2)].strip("\n"), inner)
+        body = _PLACEHOLDER.sub(lambda p: inner.get(p.group(1), p.group(0)), body)
+        return "\n".join(m.group(1) + line if line else line for line in body.splitlines())
+    return _MARKER.sub(fragment, text)
 
 
 def fill_doc(obj):

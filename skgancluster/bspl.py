@@ -142,8 +142,8 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         generate the same cluster while another has none, and
         ``sample(cluster=k)`` then draws other clusters. ``n_iter_`` counts
         these epochs too. 0 is the paper's training (``doc/benchmarks.md``).
-    {{real_weight}}
-        Here the default is 4, the head is the clusterer's blocks read as
+    {{real_weight real_weight=4}}
+        Here the head is the clusterer's blocks read as
         cluster probabilities (each block's share of the code's sum), and
         the perturbation does not change the slant.
     {{image_shape}}

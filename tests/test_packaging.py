@@ -1,7 +1,12 @@
-"""What a user sees of the project besides the code: files the documentation names exist."""
+"""What a user sees of the project besides the code: files the documentation names exist, and each
+estimator's docstring gives the defaults of its signature."""
 
+import ast
+import inspect
 import pathlib
 import re
+
+import pytest
 
 import skgancluster
 
@@ -34,3 +39,29 @@ def test_license_citation_and_one_version():
     assert f"version: {skgancluster.__version__}" in citation
     for name, _ in skgancluster.all_estimators():  # every estimator's paper is cited
         assert name in citation, name
+
+
+# "name : type, default=value" in a Parameters section; two names may share a line and a pair of values.
+DOCUMENTED_DEFAULT = re.compile(r"^    (\w+(?:, \w+)*) : .*?default=(.+)$", re.MULTILINE)
+
+
+def _documented_value(text):
+    if re.fullmatch(r"\d+/\d+", text):  # a fraction, e.g. 1/30
+        numerator, denominator = text.split("/")
+        return int(numerator) / int(denominator)
+    return ast.literal_eval(text)
+
+
+@pytest.mark.parametrize("cls", [cls for _, cls in skgancluster.all_estimators()],
+                         ids=[name for name, _ in skgancluster.all_estimators()])
+def test_docstring_defaults_are_the_signature_defaults(cls):
+    signature = inspect.signature(cls.__init__).parameters
+    documented = {}
+    for match in DOCUMENTED_DEFAULT.finditer(cls.__doc__.split("Attributes\n")[0]):
+        names, value = match.group(1).split(", "), _documented_value(match.group(2).strip())
+        paired = isinstance(value, tuple) and len(value) == len(names) > 1  # "a, b : float, default=0.5, 0.1"
+        documented.update(zip(names, value if paired else [value] * len(names)))
+    assert set(documented) == set(signature) - {"self"}
+    for param, value in documented.items():
+        default = signature[param].default
+        assert value == (list(default) if isinstance(default, tuple) and isinstance(value, list) else default), param
