@@ -110,7 +110,8 @@ def main(argv=None):
         return report(args.report)
     torch.set_num_threads(1)
     loader, n_clusters, implied = DATASETS[args.dataset]
-    params = {**implied, **_estimators_in(_tuples(json.loads(args.params)), estimators)}
+    # one run per fit (n_init=1 unless --params says otherwise): the criteria are judged on single runs
+    params = {"n_init": 1, **implied, **_estimators_in(_tuples(json.loads(args.params)), estimators)}
     out = Path(args.out) if args.out else RESULTS / f"criteria_{args.estimator}_{args.dataset}.jsonl"
     for seed in args.seeds:
         data_seed = seed if args.data_seed is None else args.data_seed

@@ -96,7 +96,7 @@ def main(argv=None):
     if args.estimator is None or args.dataset is None:
         parser.error("--estimator and --dataset are required")
     loader, n_clusters, implied = DATASETS[args.dataset]
-    params = {**implied, **_tuples(json.loads(args.params))}
+    params = {"n_init": 1, **implied, **_tuples(json.loads(args.params))}  # the probes follow one run
     out = Path(args.out) if args.out else RESULTS / f"{args.estimator}_{args.dataset}_early_criteria.jsonl"
     context = {"method": args.estimator, "dataset": args.dataset, "params": params, "commit": _commit(),
                "machine": _machine(), "torch": torch.__version__, "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}

@@ -34,7 +34,7 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     loader, n_clusters, implied = DATASETS[args.dataset]
-    params = {**implied, **json.loads(args.params)}
+    params = {"n_init": 1, **implied, **json.loads(args.params)}  # the curve of one run
     X, y = loader(args.seed)
     est = estimators[args.estimator](n_clusters, random_state=args.seed, warm_start=True,
                                      max_iter=args.every, **params)

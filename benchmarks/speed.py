@@ -137,7 +137,7 @@ def make_data(kind, n, seed=0):
 
 def build(cls, params, kind, device, n_warm=512):
     """A fitted estimator (1 short epoch, so networks, optimizers and scaling exist)."""
-    est = cls(**params, max_iter=1, random_state=0, device=device)
+    est = cls(**{"n_init": 1, **params}, max_iter=1, random_state=0, device=device)  # one run's epochs
     est.fit(make_data(kind, max(n_warm, 2 * est.batch_size), seed=1))
     return est
 

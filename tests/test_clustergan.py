@@ -13,7 +13,8 @@ from skgancluster import ClusterGANClustering
 from skgancluster.datasets import make_clustergan_synthetic
 from skgancluster.metrics import cluster_accuracy, sample_agreement
 
-FAST = dict(hidden_units=(64, 64), max_iter=15, random_state=0)
+# One short run: after 15 epochs some seeds' generators still stray outside the data (tested below on seed 0).
+FAST = dict(hidden_units=(64, 64), max_iter=15, n_init=1, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +132,7 @@ def test_conv_padding_0_gives_the_reference_network_sizes():
     """The paper's MNIST networks as the public PyTorch code builds them:
     generator 6.6M, encoder 3.5M, critic 3.4M parameters."""
     est = ClusterGANClustering(n_clusters=10, image_shape=(1, 28, 28), hidden_units=(1024,),
-                               conv_channels=(64, 128), conv_padding=0, batch_size=16, max_iter=1, random_state=0)
+                               conv_channels=(64, 128), conv_padding=0, batch_size=16, max_iter=1, n_init=1, random_state=0)
     est.fit(np.random.RandomState(0).rand(16, 784))
     millions = {name: sum(p.numel() for p in net.parameters()) / 1e6 for name, net in est.networks_.items()}
     assert millions == pytest.approx({"generator": 6.62, "encoder": 3.45, "critic": 3.41, "mode_means": 0}, abs=0.01)
@@ -143,7 +144,8 @@ def test_learned_cluster_sizes_keep_a_large_blob_whole():
     X, y = make_blobs([400, 200, 100, 50], n_features=5, cluster_std=1.0, random_state=0)
     largest = {}
     for sizes in ("learned", "equal"):
-        est = ClusterGANClustering(n_clusters=4, hidden_units=(64, 64), cluster_sizes=sizes, random_state=0).fit(X)
+        est = ClusterGANClustering(n_clusters=4, hidden_units=(64, 64), cluster_sizes=sizes, n_init=1,
+                                   random_state=0).fit(X)
         largest[sizes] = np.bincount(est.labels_).max() / len(X)
         if sizes == "learned":
             assert cluster_accuracy(y, est.labels_) >= 0.9
