@@ -117,7 +117,8 @@ screen_fraction : float in (0, 1) or None, default=<screen_fraction>
     one run. A run's schedules are planned for the whole fit, so what is
     compared is each run's start. Worth it where the runs' scores early
     in training already rank them, as on MNIST-5k for
-    ``ClusterGANClustering`` (its default; ``doc/benchmarks.md``); a fraction that
+    ``ClusterGANClustering`` and ``PreciseFeatureClustering`` (their
+    default; ``doc/benchmarks.md``); a fraction that
     ends within a first phase (``AugmentedGANClustering``'s GAN epochs)
     compares untrained cluster heads. None trains every run to the
     end.""",

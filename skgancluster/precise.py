@@ -145,7 +145,13 @@ class PreciseFeatureClustering(GenerativeClustering):
         affine maps: right for digits, wrong for Artifact-MNIST, whose
         clusters live in one corner pixel. The paper trains ``C`` on
         generated samples only.
-    {{common_parameters}}
+    {{common_parameters n_init=5 screen_fraction=0.2}}
+        Here five runs are compared after a fifth of their epochs by
+        default and the best is trained to the end, so a fit costs about
+        two runs: a seed that goes wrong in its first epochs (two digits
+        shared between two clusters) is passed over, which raises the
+        worst of several seeds more than the typical one. ``n_init=1``
+        trains one run, as the paper does.
 
     Attributes
     ----------
@@ -180,7 +186,8 @@ class PreciseFeatureClustering(GenerativeClustering):
     of classifier to critic steps is about kept), for five times the
     generator steps per epoch; ``gp_weight=1`` and ``learning_rate=5e-4``
     (with ``gp_weight=100`` the critic did not track the generator in so
-    few steps); half-width convolutions; ``max_iter="auto"``. With these,
+    few steps); half-width convolutions; ``max_iter="auto"``; the best of
+    five runs screened early (``n_init=5, screen_fraction=0.2``). With these,
     the paper's ``eta0=10`` recovers all 8 blobs on every seed tried and
     is the best value tried on MNIST-5k. The losses, the prior, the three
     networks and their roles, the staircase (``eta0``, growth 1.2, 1/30
@@ -189,7 +196,7 @@ class PreciseFeatureClustering(GenerativeClustering):
     The paper's configuration is reachable by parameters. Its blob set:
     ``hidden_units=(512, 512, 512), noise_dim=2`` (0 to 4 work),
     ``learning_rate=1e-4, n_critic=5, n_classifier=4, gp_weight=100,
-    real_weight=0, eta0=10, eta_growth=1.2, eta_every=30000`` (or the default ratio
+    real_weight=0, n_init=1, eta0=10, eta_growth=1.2, eta_every=30000`` (or the default ratio
     ``eta_every=1/30``) and enough epochs for
     ``N = 900000`` generator steps. MNIST: ``image_shape=(1, 28, 28)``,
     the DCGAN-like networks of its Fig. 2 (5x5 kernels; ours are 4x4 with
@@ -238,7 +245,7 @@ class PreciseFeatureClustering(GenerativeClustering):
                  eta_every=1 / 30, image_shape=None, hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
                  max_iter="auto", batch_size=64, learning_rate=5e-4, n_critic=1, n_classifier=1,
                  gp_weight=1.0, real_weight=1.0, scaling="auto", device="auto", random_state=None, verbose=0,
-                 warm_start=False, n_jobs=None, n_init=1, screen_fraction=None):
+                 warm_start=False, n_jobs=None, n_init=5, screen_fraction=0.2):
         self.n_clusters = n_clusters
         self.noise_dim = noise_dim
         self.cluster_weights = cluster_weights

@@ -26,7 +26,7 @@ FAST_PARAMS = {
     "learning_rate": 3e-3,
     "n_critic": 1,
     "generator_epochs": 0,  # no generator-only epochs after max_iter (tested in test_bspl.py, test_clustergan.py)
-    "n_init": 1,  # one run (ClusterGANClustering's default compares five; n_init is tested in test_model_selection.py)
+    "n_init": 1,  # one run (two estimators screen five by default; n_init is tested in test_model_selection.py)
     "screen_fraction": None,
     "reference_size": 16,  # IMSAT: neighbours within a reference set, densified in blocks this small
     # SKGANCLUSTER_TEST_DEVICE=cuda runs the whole suite on a GPU (the CUDA path).

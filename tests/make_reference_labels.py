@@ -20,7 +20,7 @@ OUT = pathlib.Path(__file__).parent / "data" / "reference_labels.json"
 
 FAST = dict(hidden_units=(16,), conv_channels=(4,), latent_dim=3, max_iter=10, batch_size=16,
             learning_rate=3e-3, n_critic=1, device="cpu", random_state=0,
-            n_init=1)  # single runs (ClusterGANClustering's default screens five; tested in test_model_selection.py)
+            n_init=1)  # single runs (two estimators screen five by default; tested in test_model_selection.py)
 
 
 def cases():
