@@ -93,12 +93,6 @@ class ClusterGANClustering(GeneratorEpochs, KMeansLabelling, GenerativeClusterin
         Algorithm 1, decoding ``z`` by gradient descent through ``G`` from
         each of the ``K`` one-hot codes (batched; slow).
     {{common_parameters n_init=5 screen_fraction=0.2}}
-        Here five runs are compared after a fifth of their epochs by
-        default and the best is trained to the end, so a fit costs about
-        two and a half runs: a seed that goes wrong in its first epochs
-        (two digits shared between two clusters) is passed over, which
-        raises the worst of several seeds more than the typical one.
-        ``n_init=1`` trains one run, as the paper does.
 
     Attributes
     ----------
