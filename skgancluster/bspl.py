@@ -11,7 +11,7 @@ from ._augment import add_noise, shift_and_flip
 from ._docs import fill_doc
 from ._generative import GenerativeClustering, GeneratorEpochs, ModeMeans
 from ._kmeans import KMeansLabelling
-from ._real_data import real_data_terms
+from ._real_data import REAL_PERTURBATION_WITH_SLANT, real_data_terms
 from ._training import frozen
 from .nn import batch_stats_kept, make_generator, make_mlp, make_trunk
 from .priors import BlockBinaryPrior
@@ -145,7 +145,8 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
     {{real_weight real_weight=4}}
         Here the head is the clusterer's blocks read as
         cluster probabilities (each block's share of the code's sum), and
-        the perturbation does not change the slant.
+        the perturbation changes the slant (horizontal shear of up to 0.3),
+        as ClusterGAN's does.
     {{image_shape}}
     {{hidden_units}}
     conv_channels : tuple of int, default=(32, 64)
@@ -422,7 +423,8 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         c_loss = c_adv + self.entropy_weight * entropy + self.consistency_weight * consistency
         if self.real_weight > 0:
             information, real_consistency = real_data_terms(
-                self._block_logits, x_real, self._image_shape, gen, logits=_log_block_shares(code, self.n_clusters))
+                self._block_logits, x_real, self._image_shape, gen, REAL_PERTURBATION_WITH_SLANT,
+                logits=_log_block_shares(code, self.n_clusters))
             c_loss = c_loss + self.real_weight * (information + real_consistency)
             record.update(information=information.detach(), real_consistency=real_consistency.detach())
         c_loss.backward()
