@@ -21,6 +21,7 @@ __all__ = ["BSPLClusterGAN", "balanced_self_paced_weights", "self_paced_threshol
            "min_entropy_losses"]
 
 def _block_sums(codes, n_clusters):
+    """Sum of each block of each code; also the cluster logits of the real-data terms."""
     return codes.view(codes.shape[0], n_clusters, -1).sum(2)
 
 
@@ -36,7 +37,7 @@ def _block_shares(codes, n_clusters):
 
 
 def _log_block_shares(codes, n_clusters):
-    """Cluster logits of each code (the log of ``_block_shares``) for the real-data terms."""
+    """Cluster log-probabilities of each code (the log of ``_block_shares``), for the cycle terms."""
     return _block_shares(codes, n_clusters).clamp_min(1e-12).log()
 
 
@@ -143,10 +144,12 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         ``sample(cluster=k)`` then draws other clusters. ``n_iter_`` counts
         these epochs too. 0 is the paper's training (``doc/benchmarks.md``).
     {{real_weight real_weight=4}}
-        Here the head is the clusterer's blocks read as
-        cluster probabilities (each block's share of the code's sum), and
-        the perturbation changes the slant (horizontal shear of up to 0.3),
-        as ClusterGAN's does.
+        Here the head is the softmax of the sums of the clusterer's blocks:
+        read as each block's share of the code's sum, the probabilities of
+        sigmoid codes are never near one-hot, so a block that no row fills
+        still gets a share of every row and the balance term does not see
+        it (``doc/benchmarks.md``). The perturbation changes the slant
+        (horizontal shear of up to 0.3), as ClusterGAN's does.
     {{image_shape}}
     {{hidden_units}}
     conv_channels : tuple of int, default=(32, 64)
@@ -423,8 +426,8 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         c_loss = c_adv + self.entropy_weight * entropy + self.consistency_weight * consistency
         if self.real_weight > 0:
             information, real_consistency = real_data_terms(
-                self._block_logits, x_real, self._image_shape, gen, REAL_PERTURBATION_WITH_SLANT,
-                logits=_log_block_shares(code, self.n_clusters))
+                self._block_sum_logits, x_real, self._image_shape, gen, REAL_PERTURBATION_WITH_SLANT,
+                logits=_block_sums(code, self.n_clusters))
             c_loss = c_loss + self.real_weight * (information + real_consistency)
             record.update(information=information.detach(), real_consistency=real_consistency.detach())
         c_loss.backward()
@@ -460,6 +463,9 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
 
     def _block_logits(self, x):
         return _log_block_shares(self._embed(x), self.n_clusters)
+
+    def _block_sum_logits(self, x):
+        return _block_sums(self._embed(x), self.n_clusters)
 
     # -------------------------------------------------------------- inference
     def _embed(self, x):

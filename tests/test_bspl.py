@@ -217,16 +217,16 @@ def test_each_cluster_samples_from_its_own_block_or_says_it_cannot(seed):
 
 
 @pytest.mark.slow
-def test_every_cluster_of_digits_but_at_most_one_is_drawn_by_its_own_block():
-    """At the defaults on load_digits, sample(cluster=k) lands among the real rows of cluster k for all k but one.
+def test_every_cluster_of_digits_is_drawn_by_its_own_block():
+    """At the defaults on load_digits, sample(cluster=k) lands among the real rows of cluster k for every k.
 
     Judged by 5 real neighbours, not by the model (its clusterer labels generated
     rows by their block almost by construction). Without the generator's ties to
-    the clusterer's blocks one to four clusters per fit draw other digits; with
-    them at most one per fit over ten seeds: a sliver that K-means cuts from a
-    block holding two digits while another block holds no row (doc/benchmarks.md).
+    the clusterer's blocks two to four clusters draw other digits, and without the
+    block-sum head of the real-data terms K-means may cut a cluster that no block
+    holds (doc/benchmarks.md).
     """
     X = load_digits().data
     est = BSPLClusterGAN(10, image_shape=(1, 8, 8), random_state=0).fit(X)
-    agreement = np.asarray(sample_agreement(est, X))
-    assert np.sum(agreement < 0.9) <= 1, np.round(agreement, 2)
+    agreement = sample_agreement(est, X)
+    assert min(agreement) >= 0.9, np.round(agreement, 2)
