@@ -422,8 +422,8 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         c_loss = c_adv + self.entropy_weight * entropy + self.consistency_weight * consistency
         if self.real_weight > 0:
             information, real_consistency = real_data_terms(
-                self._block_logits, x_real, self._image_shape, gen, REAL_PERTURBATION_WITH_SLANT,
-                logits=_log_block_shares(code, self.n_clusters))
+                lambda x: _block_sums(self._embed(x), self.n_clusters), x_real, self._image_shape, gen,
+                REAL_PERTURBATION_WITH_SLANT, logits=_block_sums(code, self.n_clusters))
             c_loss = c_loss + self.real_weight * (information + real_consistency)
             record.update(information=information.detach(), real_consistency=real_consistency.detach())
         c_loss.backward()
