@@ -144,11 +144,11 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         ``sample(cluster=k)`` then draws other clusters. ``n_iter_`` counts
         these epochs too. 0 is the paper's training (``doc/benchmarks.md``).
     {{real_weight real_weight=4}}
-        Here the head is the softmax of the sums of the clusterer's blocks:
-        read as each block's share of the code's sum, the probabilities of
-        sigmoid codes are never near one-hot, so a block that no row fills
-        still gets a share of every row and the balance term does not see
-        it (``doc/benchmarks.md``). The perturbation changes the slant
+        Here the head is the softmax of the clusterer's block sums, not
+        each block's share of the code's sum: shares of sigmoid codes are
+        never near one-hot, so a block that no row fills would still get a
+        share of every row, unseen by the balance term
+        (``doc/benchmarks.md``). The perturbation changes the slant
         (horizontal shear of up to 0.3), as ClusterGAN's does.
     {{image_shape}}
     {{hidden_units}}
@@ -420,14 +420,15 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
             code = clusterer(x_real)
             c_adv = bce(disc(code, x_real), zeros)
         losses = min_entropy_losses(code)
-        nu, lam = self._self_paced_weights(losses.detach(), _block_argmax(code.detach(), self.n_clusters))
+        block_sums = _block_sums(code, self.n_clusters)  # the self-paced groups and the real-data logits
+        nu, lam = self._self_paced_weights(losses.detach(), block_sums.detach().argmax(1))
         entropy = (nu * losses).mean() / n
         consistency = (code - clusterer(self._augment(x_real, gen))).square().sum(1).mean()
         c_loss = c_adv + self.entropy_weight * entropy + self.consistency_weight * consistency
         if self.real_weight > 0:
             information, real_consistency = real_data_terms(
                 self._block_sum_logits, x_real, self._image_shape, gen, REAL_PERTURBATION_WITH_SLANT,
-                logits=_block_sums(code, self.n_clusters))
+                logits=block_sums)
             c_loss = c_loss + self.real_weight * (information + real_consistency)
             record.update(information=information.detach(), real_consistency=real_consistency.detach())
         c_loss.backward()
