@@ -67,7 +67,10 @@ for generative estimators ``sample_agreement``: per cluster k, the fraction of
 ``sample(200, cluster=k)`` that a 5-nearest-neighbour classifier on the real rows
 with ``labels_`` puts in k, and ``real_agreement``, the same judge's score for the
 real rows of each cluster (each row's 5 nearest other rows vote): the agreement that
-rows of the cluster itself reach, which generated rows can hardly pass.
+rows of the cluster itself reach, which generated rows can hardly pass, and
+``sample_spread``: per cluster, the mean distance of its 200 samples to their mean
+over the same for its real rows (1: as varied as the cluster; near 0: one image
+repeated, which the agreement alone would not tell from a good generator).
 """
 
 import argparse
@@ -161,6 +164,25 @@ def scores(y, labels):
 def sample_agreement(est, X):
     """:func:`skgancluster.metrics.sample_agreement`, rounded, None for a cluster that ``sample`` refuses."""
     return [None if np.isnan(a) else round(float(a), 3) for a in metrics.sample_agreement(est, X)]
+
+
+def sample_spread(est, X, n_samples=200):
+    """Per cluster k, how varied ``sample(n_samples, cluster=k)`` is against the real rows of ``k``.
+
+    The mean distance of the samples to their own mean over that of the
+    cluster's real rows, rounded; None for a cluster that ``sample`` refuses.
+    """
+    spreads = []
+    for k in range(len(np.unique(est.labels_))):
+        try:
+            generated = est.sample(n_samples, cluster=k)[0]
+        except RuntimeError:
+            spreads.append(None)
+            continue
+        real = X[est.labels_ == k]
+        spreads.append(round(float(np.linalg.norm(generated - generated.mean(0), axis=1).mean()
+                                   / np.linalg.norm(real - real.mean(0), axis=1).mean()), 3))
+    return spreads
 
 
 def real_agreement(X, labels):
@@ -326,6 +348,7 @@ def main(argv=None):
             if hasattr(est, "sample"):
                 row["sample_agreement"] = sample_agreement(est, X)
                 row["real_agreement"] = real_agreement(X, est.labels_)
+                row["sample_spread"] = sample_spread(est, X)
             row.update(head_fields(est, y))
             rows.append(row)
             with open(out, "a") as fh:  # row by row, so an interrupted run keeps its finished fits

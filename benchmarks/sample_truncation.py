@@ -26,14 +26,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from quality import DATASETS, _commit, _machine, real_agreement, sample_agreement, scores
+from quality import DATASETS, _commit, _machine, real_agreement, sample_agreement, sample_spread, scores
 from skgancluster import AugmentedGANClustering
-
-
-def spread(samples, real):
-    """Mean distance of ``samples`` to their mean over that of ``real`` to its mean."""
-    return float(np.linalg.norm(samples - samples.mean(0), axis=1).mean()
-                 / np.linalg.norm(real - real.mean(0), axis=1).mean())
 
 
 def main(argv=None):
@@ -56,12 +50,10 @@ def main(argv=None):
     fitted_latent = est._latent
     for psi in args.psi:
         est._latent = lambda n, generator, device, psi=psi: fitted_latent(n, generator, device) * psi
-        per_cluster = [spread(est.sample(200, cluster=k)[0], X[est.labels_ == k]) for k in range(n_clusters)]
-        row = {**context, "psi": psi, "sample_agreement": sample_agreement(est, X),
-               "spread": [round(s, 3) for s in per_cluster]}
+        row = {**context, "psi": psi, "sample_agreement": sample_agreement(est, X), "spread": sample_spread(est, X)}
         drawn = [a for a in row["sample_agreement"] if a is not None]
         print(f"psi {psi}: lowest cluster {min(drawn, default=None)}, "
-              f"median spread {np.median(per_cluster):.3f}", flush=True)
+              f"median spread {np.median([s for s in row['spread'] if s is not None]):.3f}", flush=True)
         if out is not None:
             with out.open("a") as f:
                 f.write(json.dumps(row) + "\n")
