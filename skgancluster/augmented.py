@@ -760,12 +760,12 @@ class AugmentedGANClustering(GenerativeClustering):
 
         {{score_neighbour_agreement}}
 
-        Unlike the other estimators' ``score``, it leaves out the agreement
-        under the package's perturbation: over this estimator's runs on
-        load_digits, with that agreement added ``n_init`` kept worse runs
-        than with the neighbour agreement alone (``doc/benchmarks.md``,
-        "Choosing without labels"). It compares fits with the same
-        ``n_clusters``.
+        Unlike the ``score`` of ClusterGANClustering, PreciseFeatureClustering
+        and IMSATClustering, it leaves out the agreement under the package's
+        perturbation: over this estimator's runs on load_digits, with that
+        agreement added ``n_init`` kept worse runs than with the neighbour
+        agreement alone (``doc/benchmarks.md``, "Choosing without labels").
+        It compares fits with the same ``n_clusters``.
 
         {{score_parameters}}
         """

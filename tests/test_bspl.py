@@ -15,6 +15,7 @@ from sklearn.metrics import adjusted_rand_score
 from skgancluster import BSPLClusterGAN, all_estimators
 from skgancluster.bspl import balanced_self_paced_weights, min_entropy_losses, self_paced_threshold
 from skgancluster.metrics import sample_agreement
+from skgancluster.model_selection import internal_index
 from skgancluster.priors import BlockBinaryPrior
 
 from conftest import make_fast
@@ -199,6 +200,12 @@ def test_clusters_blobs(self_paced):
     X, y = make_blobs(600, n_features=8, centers=4, cluster_std=1.0, random_state=3)
     est = BSPLClusterGAN(4, max_iter=15, hidden_units=(64,), self_paced=self_paced, random_state=0)
     assert adjusted_rand_score(y, est.fit_predict(X)) > 0.9
+
+
+def test_score_is_the_neighbour_agreement_alone():
+    X, _ = make_blobs(200, n_features=8, centers=3, random_state=0)
+    est = BSPLClusterGAN(3, random_state=0, **FAST).fit(X)
+    assert est.score(X) == internal_index(X, est.labels_, "neighbour_agreement", estimator=est)
 
 
 @pytest.mark.parametrize("seed", [0, 2])
