@@ -179,7 +179,10 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         block, chosen so that as many generated rows as possible have
         their 5 nearest real rows in their block's cluster);
         ``sample(cluster=k)`` draws from it, and ``fit`` warns when a
-        cluster's block generates mostly other clusters.
+        cluster's block generates mostly other clusters. The generator
+        reads only the block code, whose noise ends training at
+        ``noise_end``: the samples of a cluster are close to one typical
+        row of it, with little of the cluster's variety.
     noise_level_ : float
         Current noise level ``a`` of the prior (its last value after fit).
     select_fraction_ : float
