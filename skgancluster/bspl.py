@@ -11,7 +11,7 @@ from ._augment import add_noise, shift_and_flip
 from ._docs import fill_doc
 from ._generative import GenerativeClustering, GeneratorEpochs, ModeMeans
 from ._kmeans import KMeansLabelling
-from ._real_data import REAL_PERTURBATION_WITH_SLANT, real_data_terms
+from ._real_data import REAL_PERTURBATION, real_data_terms
 from ._training import frozen
 from .nn import batch_stats_kept, make_generator, make_mlp, make_trunk
 from .priors import BlockBinaryPrior
@@ -422,7 +422,7 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         c_loss = c_adv + self.entropy_weight * entropy + self.consistency_weight * consistency
         if self.real_weight > 0:
             information, real_consistency = real_data_terms(
-                self._block_logits, x_real, self._image_shape, gen, REAL_PERTURBATION_WITH_SLANT,
+                self._block_logits, x_real, self._image_shape, gen, dict(REAL_PERTURBATION, max_shear=0.5),
                 logits=_log_block_shares(code, self.n_clusters))
             c_loss = c_loss + self.real_weight * (information + real_consistency)
             record.update(information=information.detach(), real_consistency=real_consistency.detach())
