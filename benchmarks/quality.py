@@ -57,7 +57,10 @@ process: the one-core fit time when other jobs share the machine), params, n_ite
 version, threads, machine, 1-minute load average at the start of the fit,
 package version and commit, and the date; also the sizes of the true
 classes and of the found clusters, each as fractions sorted from the largest
-(``class_sizes``, ``cluster_sizes``), and an estimator's fitted
+(``class_sizes``, ``cluster_sizes``), the ``contingency`` table (entry ``[i][j]``:
+rows of the i-th true class in the j-th cluster, both in sorted order; which classes
+a poor fit mixes),
+and an estimator's fitted
 ``cluster_proportions_`` where it has them, and the ACC of every head
 (``head_acc``) and the selected one (``best_head``) for multi-head estimators, and
 for generative estimators ``sample_agreement``: per cluster k, the fraction of
@@ -85,6 +88,7 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics.cluster import contingency_matrix
 
 import skgancluster
 from skgancluster import all_estimators, datasets, metrics
@@ -307,7 +311,9 @@ def main(argv=None):
                    "n_clusters": n_clusters, **scores(y, labels), "seconds": round(seconds, 3),
                    "cpu_seconds": round(cpu_seconds, 3),
                    "params": used, "n_iter": int(getattr(est, "n_iter_", 0)) or None,
-                   "class_sizes": _sorted_fractions(y), "cluster_sizes": _sorted_fractions(labels), **context,
+                   "class_sizes": _sorted_fractions(y), "cluster_sizes": _sorted_fractions(labels),
+                   # [i][j]: rows of class i in cluster j, which shows the classes that a poor fit mixes
+                   "contingency": contingency_matrix(y, labels).tolist(), **context,
                    "loadavg_1min": load,
                    "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
             if dataset in BALANCED_TEST:
