@@ -13,6 +13,7 @@ from ._generative import GenerativeClustering, GeneratorEpochs, ModeMeans
 from ._kmeans import KMeansLabelling
 from ._real_data import REAL_PERTURBATION_WITH_SLANT, real_data_terms
 from ._training import frozen
+from .losses import oversize
 from .nn import batch_stats_kept, make_generator, make_mlp, make_trunk
 from .priors import BlockBinaryPrior
 from .self_paced import balanced_self_paced_weights, min_entropy_losses, self_paced_threshold
@@ -424,6 +425,7 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
             information, real_consistency = real_data_terms(
                 self._block_logits, x_real, self._image_shape, gen, REAL_PERTURBATION_WITH_SLANT,
                 logits=_log_block_shares(code, self.n_clusters))
+            information = information + 2.0 * oversize(_log_block_shares(code, self.n_clusters).exp(), 1.5)
             c_loss = c_loss + self.real_weight * (information + real_consistency)
             record.update(information=information.detach(), real_consistency=real_consistency.detach())
         c_loss.backward()
