@@ -179,10 +179,13 @@ def sample_spread(est, X, n_samples=200):
         except RuntimeError:
             spreads.append(None)
             continue
-        real = X[est.labels_ == k]
-        spreads.append(round(float(np.linalg.norm(generated - generated.mean(0), axis=1).mean()
-                                   / np.linalg.norm(real - real.mean(0), axis=1).mean()), 3))
+        spreads.append(round(float(_mean_radius(generated) / _mean_radius(X[est.labels_ == k])), 3))
     return spreads
+
+
+def _mean_radius(rows):
+    """Mean distance of ``rows`` to their mean."""
+    return np.linalg.norm(rows - rows.mean(0), axis=1).mean()
 
 
 def real_agreement(X, labels):
