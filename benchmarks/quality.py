@@ -166,26 +166,9 @@ def sample_agreement(est, X):
     return [None if np.isnan(a) else round(float(a), 3) for a in metrics.sample_agreement(est, X)]
 
 
-def sample_spread(est, X, n_samples=200):
-    """Per cluster k, how varied ``sample(n_samples, cluster=k)`` is against the real rows of ``k``.
-
-    The mean distance of the samples to their own mean over that of the
-    cluster's real rows, rounded; None for a cluster that ``sample`` refuses.
-    """
-    spreads = []
-    for k in range(len(np.unique(est.labels_))):
-        try:
-            generated = est.sample(n_samples, cluster=k)[0]
-        except RuntimeError:
-            spreads.append(None)
-            continue
-        spreads.append(round(float(_mean_radius(generated) / _mean_radius(X[est.labels_ == k])), 3))
-    return spreads
-
-
-def _mean_radius(rows):
-    """Mean distance of ``rows`` to their mean."""
-    return np.linalg.norm(rows - rows.mean(0), axis=1).mean()
+def sample_spread(est, X):
+    """:func:`skgancluster.metrics.sample_spread`, rounded, None for a cluster that ``sample`` refuses."""
+    return [None if np.isnan(a) else round(float(a), 3) for a in metrics.sample_spread(est, X)]
 
 
 def real_agreement(X, labels):

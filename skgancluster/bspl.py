@@ -131,18 +131,24 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         discriminator does only loosely. 1 raised the ACC on load_digits and
         lowered it on MNIST-5k (``doc/benchmarks.md``), so the default is
         the paper's 0.
-    generator_epochs : int, default=10
+    generator_epochs : int, default=25
         Epochs at the end of every fit in which only ``G`` and ``D`` train
         (our addition): the clusterer is frozen, so the clusters are those
-        of the ``max_iter`` epochs before, and ``G`` is tied to the
-        clusterer's blocks by the code cycle loss above (through the frozen
-        clusterer) and by the squared distance between the mean of ``G(z)``
-        over a block's codes and the running mean of the real rows that
-        ``C`` puts in that block. During the clustering epochs the joint
-        discriminator ties blocks to clusters only loosely: two blocks may
-        generate the same cluster while another has none, and
-        ``sample(cluster=k)`` then draws other clusters. ``n_iter_`` counts
-        these epochs too. 0 is the paper's training (``doc/benchmarks.md``).
+        of the ``max_iter`` epochs before. They train a GAN conditioned on
+        the clusterer's blocks: ``D`` reads the noise-free code of a row's
+        block (the block of ``C(x)`` for real rows, of ``z`` for generated
+        ones), so the prior's noise, drawn at ``noise_start`` in these
+        epochs and by ``sample`` after them, is the generator's source of
+        variety within a cluster. ``G`` is also tied to the clusterer's
+        blocks by the code cycle loss above (through the frozen clusterer)
+        and by the squared distance between the mean of ``G(z)`` over a
+        block's codes and the running mean of the real rows that ``C`` puts
+        in that block. During the clustering epochs the joint discriminator
+        ties blocks to clusters only loosely (two blocks may generate the
+        same cluster while another has none), and it reads codes whose
+        noise ends at ``noise_end``, so without these epochs a block draws
+        near copies of one row. ``n_iter_`` counts these epochs too. 0 is
+        the paper's training (``doc/benchmarks.md``).
     {{real_weight real_weight=4}}
         Here the head is the softmax of the clusterer's block sums, not
         each block's share of the code's sum: shares of sigmoid codes are
@@ -184,7 +190,9 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         ``noise_end``: the samples of a cluster are close to one typical
         row of it, with little of the cluster's variety.
     noise_level_ : float
-        Current noise level ``a`` of the prior (its last value after fit).
+        Current noise level ``a`` of the prior, at which ``sample`` draws:
+        ``noise_start`` after a fit with ``generator_epochs``, ``noise_end``
+        without.
     select_fraction_ : float
         Current target fraction of self-paced samples.
     schedule_epochs_ : int
@@ -277,7 +285,7 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
                  prior_noise="reflect", self_paced="balanced", gamma=1.0, start_fraction=0.01,
                  full_fraction_at=0.75,
                  entropy_weight=1.0, consistency_weight=1.0, augmentation="auto", noise_std=0.1,
-                 cycle_weight=0.0, generator_epochs=10, real_weight=4.0, image_shape=None,
+                 cycle_weight=0.0, generator_epochs=25, real_weight=4.0, image_shape=None,
                  hidden_units=(256, 256), conv_channels=(32, 64), conv_padding=1,
                  max_iter=50, batch_size=64, learning_rate=5e-4, scaling="auto", device="auto",
                  random_state=None, verbose=0, warm_start=False, n_jobs=None, n_init=1,
@@ -344,6 +352,9 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
     def _on_epoch_start(self, ctx):
         if ctx.total_epoch == 0:  # a cold fit plans the schedules; warm fits continue them
             self.schedule_epochs_ = ctx.n_epochs - self.generator_epochs
+        if self._in_generator_epochs(ctx):  # the generator's latent at its widest (_generator_epoch_step)
+            self.noise_level_ = float(self.noise_start)
+            return
         epoch, n_epochs = ctx.total_epoch, self.schedule_epochs_
         progress = min(1.0, epoch / max(n_epochs - 1, 1))
         self.noise_level_ = float(self.noise_start + (self.noise_end - self.noise_start) * progress)
@@ -375,10 +386,7 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         return balanced_self_paced_weights(losses, groups, lam, gamma), lam
 
     def _discriminator_step(self, x_real, gen):
-        """One update of ``D``: clusterer pairs ``(C(x), x)`` are "real", generator pairs ``(z, G(z))`` "fake".
-
-        Returns the loss and the codes ``C(x)`` of the batch.
-        """
+        """One update of ``D``: clusterer pairs ``(C(x), x)`` are "real", generator pairs ``(z, G(z))`` "fake"."""
         nets, n, device = self.networks_, x_real.shape[0], x_real.device
         disc, bce = nets["discriminator"], F.binary_cross_entropy_with_logits
         z = self.prior_.sample(n, gen, device)[0]
@@ -390,7 +398,7 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         self.optimizers_["discriminator"].zero_grad(set_to_none=True)
         d_loss.backward()
         self.optimizers_["discriminator"].step()
-        return d_loss.detach(), code_real
+        return d_loss.detach()
 
     def _train_step(self, x_real, ctx):
         if self._in_generator_epochs(ctx):
@@ -400,7 +408,7 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         n, device = x_real.shape[0], x_real.device
         ones, zeros = torch.ones(n, device=device), torch.zeros(n, device=device)
         bce = F.binary_cross_entropy_with_logits
-        d_loss = self._discriminator_step(x_real, gen)[0]
+        d_loss = self._discriminator_step(x_real, gen)
 
         # The code cycle loss trains G and C together: C's gradient from it is kept for C's step below.
         opt["clusterer"].zero_grad(set_to_none=True)
@@ -441,28 +449,40 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
                 "selected": (nu > 0).float().mean(), **record}
 
     def _generator_epoch_step(self, x_real, ctx):
-        """A step of the generator's epochs: ``D`` and ``G`` train, ``C`` is frozen and ``G`` is tied to its blocks.
+        """A step of the generator's epochs: a GAN conditioned on the clusterer's blocks; ``C`` is frozen.
 
-        The clusterer's blocks of ``G(z)`` should be the block of ``z`` (a cycle
-        through the frozen clusterer), and the mean of ``G(z)`` over a block's
-        codes the running mean of the real rows that ``C`` puts in that block.
+        ``D`` sees noise-free block codes, so it cannot tell generated rows by
+        their codes' noise and asks instead for rows as varied as the block's
+        real ones. ``G`` is also tied to the blocks: the clusterer's block of
+        ``G(z)`` should be that of ``z`` (a cycle through the frozen clusterer),
+        and the mean of ``G(z)`` over a block's codes the running mean of the
+        real rows that ``C`` puts in that block.
         """
         nets, gen, n, device = self.networks_, ctx.rng, x_real.shape[0], x_real.device
         generator, clusterer, disc = nets["generator"], nets["clusterer"], nets["discriminator"]
+        prior, bce = self.prior_, F.binary_cross_entropy_with_logits
+        ones, zeros = torch.ones(n, device=device), torch.zeros(n, device=device)
         with batch_stats_kept(clusterer):  # C stays as the clustering epochs left it, statistics included
-            d_loss, code_real = self._discriminator_step(x_real, gen)
-            nets["mode_means"].update(x_real, _block_argmax(code_real, self.n_clusters), self._mode_mean_momentum)
-            with frozen(disc, clusterer):
-                z, _, blocks = self.prior_.sample(n, gen, device)
+            z, _, blocks = prior.sample(n, gen, device)
+            with torch.no_grad():
                 x_fake = generator(z)
-                g_adv = F.binary_cross_entropy_with_logits(disc(z, x_fake), torch.ones(n, device=device))
+                real_blocks = _block_argmax(clusterer(x_real), self.n_clusters)
+            d_loss = bce(disc(prior.codes(real_blocks), x_real), ones) + bce(disc(prior.codes(blocks), x_fake), zeros)
+            self.optimizers_["discriminator"].zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.optimizers_["discriminator"].step()
+            nets["mode_means"].update(x_real, real_blocks, self._mode_mean_momentum)
+            with frozen(disc, clusterer):
+                z, _, blocks = prior.sample(n, gen, device)
+                x_fake = generator(z)
+                g_adv = bce(disc(prior.codes(blocks), x_fake), ones)
                 cycle = F.nll_loss(self._block_logits(x_fake), blocks)
                 block_mean = nets["mode_means"].distance(x_fake, blocks)
                 g_loss = g_adv + cycle + block_mean
         self.optimizers_["generator"].zero_grad(set_to_none=True)
         g_loss.backward()
         self.optimizers_["generator"].step()
-        return {"discriminator": d_loss, "generator": g_adv.detach(), "generator_cycle": cycle.detach(),
+        return {"discriminator": d_loss.detach(), "generator": g_adv.detach(), "generator_cycle": cycle.detach(),
                 "block_mean": block_mean.detach()}
 
     def _block_logits(self, x):

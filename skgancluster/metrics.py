@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from ._docs import fill_doc
 
-__all__ = ["cluster_accuracy", "purity_score", "real_agreement", "sample_agreement"]
+__all__ = ["cluster_accuracy", "purity_score", "real_agreement", "sample_agreement", "sample_spread"]
 
 
 def _contingency(y_true, y_pred):
@@ -105,6 +105,43 @@ def sample_agreement(estimator, X, n_samples=200, n_neighbors=5):
             continue
         agreement[k] = (knn.predict(generated) == k).mean()
     return agreement
+
+
+def sample_spread(estimator, X, n_samples=200):
+    """Per cluster ``k``, how varied ``estimator.sample(n_samples, cluster=k)`` is against the real rows of ``k``.
+
+    The mean distance of the generated rows to their own mean over the same
+    for the cluster's real rows: about 1 when the samples vary as much as the
+    cluster does, near 0 when they repeat one row. :func:`sample_agreement`
+    alone would pass a generator that draws one typical row per cluster.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``sample`` and ``labels_``
+    X : array-like of shape (n_samples, n_features)
+        The rows ``estimator`` was fitted on.
+    n_samples : int, default=200
+        Rows generated per cluster.
+
+    Returns
+    -------
+    spread : ndarray of shape (n_clusters_found,)
+        NaN for a cluster that ``sample`` refuses (``RuntimeError``).
+    """
+    X, labels = np.asarray(X), np.asarray(estimator.labels_)
+    spread = np.full(len(np.unique(labels)), np.nan)
+    for k in range(len(spread)):
+        try:
+            generated = estimator.sample(n_samples, cluster=k)[0]
+        except RuntimeError:
+            continue
+        spread[k] = _mean_radius(generated) / _mean_radius(X[labels == k])
+    return spread
+
+
+def _mean_radius(rows):
+    """Mean distance of ``rows`` to their mean."""
+    return np.linalg.norm(rows - rows.mean(0), axis=1).mean()
 
 
 def real_agreement(X, labels, n_neighbors=5):

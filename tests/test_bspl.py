@@ -14,7 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from skgancluster import BSPLClusterGAN, all_estimators
 from skgancluster.bspl import balanced_self_paced_weights, min_entropy_losses, self_paced_threshold
-from skgancluster.metrics import sample_agreement
+from skgancluster.metrics import sample_agreement, sample_spread
 from skgancluster.model_selection import internal_index
 from skgancluster.priors import BlockBinaryPrior
 
@@ -121,6 +121,18 @@ def test_generator_epochs_tie_the_generator_and_leave_the_clusters():
     for name, value in paper.networks_["clusterer"].state_dict().items():
         if not name.endswith("num_batches_tracked"):  # a counter that batch norm's momentum makes unused
             torch.testing.assert_close(frozen_state[name], value, msg=name)
+    # sample draws at the noise of the generator's epochs; the paper's training ends at noise_end
+    assert est.noise_level_ == est.noise_start and paper.noise_level_ == pytest.approx(paper.noise_end)
+
+
+def test_generator_epochs_make_the_samples_of_a_cluster_vary():
+    """Without them a block draws near copies of one row; with them its samples spread over its cluster."""
+    X, _ = make_blobs(n_samples=300, centers=4, n_features=5, cluster_std=0.6, random_state=0)
+    fits = {epochs: make_fast(BSPLClusterGAN, n_clusters=4, max_iter=40, generator_epochs=epochs,
+                              random_state=0).fit(X) for epochs in (0, 10)}
+    spread = {epochs: sample_spread(est, X, n_samples=100) for epochs, est in fits.items()}
+    assert spread[10].min() > 2 * spread[0].max(), spread
+    assert sample_agreement(fits[10], X, n_samples=100).min() >= 0.9
 
 
 def test_prior():
@@ -168,14 +180,15 @@ def test_api():
 
 def test_persistence(tmp_path):
     X, _ = make_blobs(200, n_features=3, centers=2, random_state=0)
-    est = BSPLClusterGAN(2, random_state=0, noise_end=0.3, **{**FAST, "generator_epochs": 2}).fit(X)
+    est = BSPLClusterGAN(2, random_state=0, noise_start=0.4, **{**FAST, "generator_epochs": 2}).fit(X)
     expected = est.predict(X)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(est)).predict(X), expected)
     est.save(tmp_path / "bspl.pt")
     loaded = BSPLClusterGAN.load(tmp_path / "bspl.pt")
     np.testing.assert_array_equal(loaded.predict(X), expected)
     np.testing.assert_allclose(loaded.transform(X), est.transform(X), rtol=1e-6)
-    assert loaded.noise_level_ == pytest.approx(0.3) and loaded.prior_.noise == pytest.approx(0.3)
+    # saved and restored: the noise of the generator's epochs, at which sample draws
+    assert loaded.noise_level_ == pytest.approx(0.4) and loaded.prior_.noise == pytest.approx(0.4)
     assert isinstance(loaded.cluster_centers_, np.ndarray)
     np.testing.assert_array_equal(loaded.label_modes_, est.label_modes_)
     torch.testing.assert_close(loaded.networks_["mode_means"].means, est.networks_["mode_means"].means)
@@ -237,3 +250,5 @@ def test_every_cluster_of_digits_is_drawn_by_its_own_block():
     est = BSPLClusterGAN(10, image_shape=(1, 8, 8), random_state=0).fit(X)
     agreement = sample_agreement(est, X)
     assert min(agreement) >= 0.9, np.round(agreement, 2)
+    spread = sample_spread(est, X)  # and not by copies of one image: the clusters' variety, in part at least
+    assert min(spread) >= 0.3, np.round(spread, 2)

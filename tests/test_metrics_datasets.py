@@ -52,3 +52,26 @@ def test_single_cell_set_has_unequal_types_that_pca_kmeans_finds_in_part():
     assert 0.45 < cluster_accuracy(y, labels) < 0.95  # structure that is there, but not trivial
     with pytest.raises(ValueError, match="too few"):
         make_single_cell(n_genes=50)
+
+
+class _Sampler:
+    """A fitted-looking estimator whose samples of a cluster are its real rows, or one of them repeated."""
+
+    def __init__(self, X, labels, copies):
+        self.X, self.labels_, self.copies = X, labels, copies
+
+    def sample(self, n_samples, cluster):
+        rows = self.X[self.labels_ == cluster]
+        picked = np.zeros(n_samples, int) if self.copies else np.arange(n_samples) % len(rows)
+        return rows[picked], np.full(n_samples, cluster)
+
+
+def test_sample_spread_tells_copies_from_the_cluster_and_agreement_does_not():
+    from sklearn.datasets import make_blobs
+    from skgancluster.metrics import sample_agreement, sample_spread
+
+    X, labels = make_blobs(300, centers=3, random_state=0)
+    varied, copies = _Sampler(X, labels, copies=False), _Sampler(X, labels, copies=True)
+    np.testing.assert_allclose(sample_spread(varied, X, n_samples=100), 1.0, atol=0.15)
+    np.testing.assert_allclose(sample_spread(copies, X, n_samples=100), 0.0, atol=1e-12)
+    assert sample_agreement(copies, X, n_samples=100).min() == 1.0  # the agreement alone passes copies
