@@ -7,8 +7,9 @@ each ``--psi`` value, changing only how much noise the generator gets:
   ``z ~ U[-1, 1]`` scaled by ``psi`` (1: as ``sample`` draws; smaller values
   draw nearer the middle of the noise, BigGAN's "truncation");
 - ``BSPLClusterGAN``: ``psi`` is the level ``a`` of the prior's noise
-  ``U[0, a]`` around each block code (``sample`` draws at the level training
-  ended with, ``noise_end``, 0.1 by default; training starts at 0.5).
+  ``U[0, a]`` around each block code (``sample`` draws at the level of the
+  generator's epochs, ``noise_start``, 0.5 by default; with
+  ``generator_epochs=0`` at the level training ended with, ``noise_end``, 0.1).
 
 Per value and cluster it records the sample agreement of ``quality.py`` (the
 fraction of the samples that a 5-nearest-neighbour classifier on the real

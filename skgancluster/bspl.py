@@ -185,10 +185,7 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         block, chosen so that as many generated rows as possible have
         their 5 nearest real rows in their block's cluster);
         ``sample(cluster=k)`` draws from it, and ``fit`` warns when a
-        cluster's block generates mostly other clusters. The generator
-        reads only the block code, whose noise ends training at
-        ``noise_end``: the samples of a cluster are close to one typical
-        row of it, with little of the cluster's variety.
+        cluster's block generates mostly other clusters.
     noise_level_ : float
         Current noise level ``a`` of the prior, at which ``sample`` draws:
         ``noise_start`` after a fit with ``generator_epochs``, ``noise_end``
@@ -224,7 +221,8 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
     paper's literal ``b + U[0, a]``, out of reach of a sigmoid); the
     entropy term is a mean over pairs (``entropy_weight=batch_size`` gives
     the paper's sums); the real-data clusterer terms (``real_weight``); the
-    generator's epochs tied to the clusterer's blocks (``generator_epochs``);
+    generator's epochs, a GAN conditioned on the clusterer's blocks
+    (``generator_epochs``);
     a learning rate of 5e-4 (the paper: 1e-4); and convolutions of half the
     paper's widths. The paper does not give ``m``; ``block_size=4`` is
     ours. Its configuration is ``prior_noise="add",

@@ -2,6 +2,7 @@
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse import issparse
 from sklearn.metrics.cluster import contingency_matrix
 from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.utils.validation import check_consistent_length, column_or_1d
@@ -118,7 +119,7 @@ def sample_spread(estimator, X, n_samples=200):
     Parameters
     ----------
     estimator : fitted estimator with ``sample`` and ``labels_``
-    X : array-like of shape (n_samples, n_features)
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The rows ``estimator`` was fitted on.
     n_samples : int, default=200
         Rows generated per cluster.
@@ -128,7 +129,7 @@ def sample_spread(estimator, X, n_samples=200):
     spread : ndarray of shape (n_clusters_found,)
         NaN for a cluster that ``sample`` refuses (``RuntimeError``).
     """
-    X, labels = np.asarray(X), np.asarray(estimator.labels_)
+    X, labels = (X.tocsr() if issparse(X) else np.asarray(X)), np.asarray(estimator.labels_)
     spread = np.full(len(np.unique(labels)), np.nan)
     for k in range(len(spread)):
         try:
@@ -140,7 +141,8 @@ def sample_spread(estimator, X, n_samples=200):
 
 
 def _mean_radius(rows):
-    """Mean distance of ``rows`` to their mean."""
+    """Mean distance of ``rows`` (dense or sparse) to their mean."""
+    rows = rows.toarray() if issparse(rows) else np.asarray(rows)
     return np.linalg.norm(rows - rows.mean(0), axis=1).mean()
 
 

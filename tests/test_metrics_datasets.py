@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
+from scipy.sparse import csr_matrix
+from sklearn.datasets import make_blobs
 
 from skgancluster.datasets import make_clustergan_synthetic, make_single_cell
-from skgancluster.metrics import cluster_accuracy, purity_score
+from skgancluster.metrics import cluster_accuracy, purity_score, sample_agreement, sample_spread
 
 
 def test_accuracy_is_invariant_to_renaming():
@@ -67,11 +69,9 @@ class _Sampler:
 
 
 def test_sample_spread_tells_copies_from_the_cluster_and_agreement_does_not():
-    from sklearn.datasets import make_blobs
-    from skgancluster.metrics import sample_agreement, sample_spread
-
     X, labels = make_blobs(300, centers=3, random_state=0)
     varied, copies = _Sampler(X, labels, copies=False), _Sampler(X, labels, copies=True)
     np.testing.assert_allclose(sample_spread(varied, X, n_samples=100), 1.0, atol=0.15)
+    np.testing.assert_allclose(sample_spread(varied, csr_matrix(X), n_samples=100), sample_spread(varied, X, n_samples=100))
     np.testing.assert_allclose(sample_spread(copies, X, n_samples=100), 0.0, atol=1e-12)
     assert sample_agreement(copies, X, n_samples=100).min() == 1.0  # the agreement alone passes copies
