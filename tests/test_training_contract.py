@@ -62,7 +62,7 @@ def test_warm_start_refuses_changed_architecture(blobs):
 def test_bspl_warm_start_continues_its_schedules():
     X = np.random.RandomState(0).randn(200, 3)
     est = BSPLClusterGAN(2, max_iter=4, hidden_units=(8,), batch_size=50, block_size=2, random_state=0,
-                         warm_start=True).fit(X)
+                         generator_epochs=0, warm_start=True).fit(X)
     assert est.noise_level_ == pytest.approx(est.noise_end) and est.schedule_epochs_ == 4
     est.fit(X)
     # Past the planned length the schedules stay at their final values; they do not restart.
