@@ -139,7 +139,9 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         block (the block of ``C(x)`` for real rows, of ``z`` for generated
         ones), so the prior's noise, drawn at ``noise_start`` in these
         epochs and by ``sample`` after them, is the generator's source of
-        variety within a cluster. ``G`` is also tied to the clusterer's
+        variety within a cluster; they run at the full ``learning_rate``
+        (the clustering epochs end at a tenth of it, too slow for ``G`` to
+        learn that variety). ``G`` is also tied to the clusterer's
         blocks by the code cycle loss above (through the frozen clusterer)
         and by the squared distance between the mean of ``G(z)`` over a
         block's codes and the running mean of the real rows that ``C`` puts
@@ -172,7 +174,8 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         Real samples per step (also the size of the adjacency matrix).
     learning_rate : float, default=5e-4
         Initial Adam step size of every network; it decays linearly to a
-        tenth of it over the epochs of a fit (the paper: 1e-4 to 1e-5).
+        tenth of it over the clustering epochs of a fit (the paper: 1e-4 to
+        1e-5), and is back at ``learning_rate`` in the generator's epochs.
     {{common_parameters}}
 
     Attributes
@@ -350,7 +353,7 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
     def _on_epoch_start(self, ctx):
         if ctx.total_epoch == 0:  # a cold fit plans the schedules; warm fits continue them
             self.schedule_epochs_ = ctx.n_epochs - self.generator_epochs
-        if self._in_generator_epochs(ctx):  # the generator's latent at its widest (_generator_epoch_step)
+        if self._in_generator_epochs(ctx):  # a GAN to train anew: the latent at its widest, the full step size
             self.noise_level_ = float(self.noise_start)
             self._scale_learning_rate(1.0)
             return

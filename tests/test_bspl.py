@@ -123,6 +123,9 @@ def test_generator_epochs_tie_the_generator_and_leave_the_clusters():
             torch.testing.assert_close(frozen_state[name], value, msg=name)
     # sample draws at the noise of the generator's epochs; the paper's training ends at noise_end
     assert est.noise_level_ == est.noise_start and paper.noise_level_ == pytest.approx(paper.noise_end)
+    # and they run at the full step size, where the clustering epochs end at a tenth of it
+    assert est.optimizers_["generator"].param_groups[0]["lr"] == pytest.approx(est.learning_rate)
+    assert paper.optimizers_["generator"].param_groups[0]["lr"] == pytest.approx(0.1 * paper.learning_rate)
 
 
 def test_generator_epochs_make_the_samples_of_a_cluster_vary():
