@@ -44,15 +44,20 @@ def _log_block_shares(codes, n_clusters):
 class _JointDiscriminator(nn.Module):
     """``D(z, x)``: a trunk for ``x``, a small MLP for ``z``, merged by an MLP to one logit."""
 
-    def __init__(self, x_trunk, z_dim, width, dropout):
+    def __init__(self, x_trunk, z_dim, width, dropout, n_blocks):
         super().__init__()
         self.x_trunk = x_trunk
         self.z_net = make_mlp(z_dim, (width,), width, dropout=dropout)
         self.joint = make_mlp(x_trunk.head.in_features + width, (width,), 1, dropout=dropout)
+        self.projection = nn.Parameter(torch.zeros(n_blocks, x_trunk.head.in_features))
 
-    def forward(self, z, x):
-        features = torch.cat([self.x_trunk.features(x), F.leaky_relu(self.z_net(z), 0.2)], 1)
-        return self.joint(features).squeeze(1)
+    def forward(self, z, x, blocks=None):
+        x_features = self.x_trunk.features(x)
+        features = torch.cat([x_features, F.leaky_relu(self.z_net(z), 0.2)], 1)
+        logit = self.joint(features).squeeze(1)
+        if blocks is not None:
+            logit = logit + (self.projection[blocks] * x_features).sum(1)
+        return logit
 
 
 # ---------------------------------------------------------------- estimator
@@ -337,7 +342,7 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
             "generator": make_generator(m, n_features, out_activation=self._generator_output(),
                                         **self._generator_shapes()),
             "clusterer": nn.Sequential(clusterer, nn.Sigmoid()),
-            "discriminator": _JointDiscriminator(x_trunk, m, self._hidden_units[-1], self._d_dropout),
+            "discriminator": _JointDiscriminator(x_trunk, m, self._hidden_units[-1], self._d_dropout, self.n_clusters),
             "mode_means": ModeMeans(self.n_clusters, n_features),
         })
 
@@ -465,7 +470,8 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
             with torch.no_grad():
                 x_fake = generator(z)
                 real_blocks = _block_argmax(clusterer(x_real), self.n_clusters)
-            d_loss = bce(disc(prior.codes(real_blocks), x_real), ones) + bce(disc(prior.codes(blocks), x_fake), zeros)
+            d_loss = bce(disc(prior.codes(real_blocks), x_real, real_blocks), ones) \
+                + bce(disc(prior.codes(blocks), x_fake, blocks), zeros)
             self.optimizers_["discriminator"].zero_grad(set_to_none=True)
             d_loss.backward()
             self.optimizers_["discriminator"].step()
@@ -473,7 +479,7 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
             with frozen(disc, clusterer):
                 z, _, blocks = prior.sample(n, gen, device)
                 x_fake = generator(z)
-                g_adv = bce(disc(prior.codes(blocks), x_fake), ones)
+                g_adv = bce(disc(prior.codes(blocks), x_fake, blocks), ones)
                 cycle = F.nll_loss(self._block_logits(x_fake), blocks)
                 block_mean = nets["mode_means"].distance(x_fake, blocks)
                 g_loss = g_adv + cycle + block_mean
