@@ -357,6 +357,7 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
             self.schedule_epochs_ = ctx.n_epochs - self.generator_epochs
         if self._in_generator_epochs(ctx):  # the generator's latent at its widest (_generator_epoch_step)
             self.noise_level_ = float(self.noise_start)
+            self._scale_learning_rate(1.0)
             return
         epoch, n_epochs = ctx.total_epoch, self.schedule_epochs_
         progress = min(1.0, epoch / max(n_epochs - 1, 1))
