@@ -161,14 +161,19 @@ def scores(y, labels):
     }
 
 
+def _per_cluster(values):
+    """Per-cluster values rounded, None for a cluster that ``sample`` refused (NaN)."""
+    return [None if np.isnan(a) else round(float(a), 3) for a in values]
+
+
 def sample_agreement(est, X):
     """:func:`skgancluster.metrics.sample_agreement`, rounded, None for a cluster that ``sample`` refuses."""
-    return [None if np.isnan(a) else round(float(a), 3) for a in metrics.sample_agreement(est, X)]
+    return _per_cluster(metrics.sample_agreement(est, X))
 
 
 def sample_spread(est, X):
     """:func:`skgancluster.metrics.sample_spread`, rounded, None for a cluster that ``sample`` refuses."""
-    return [None if np.isnan(a) else round(float(a), 3) for a in metrics.sample_spread(est, X)]
+    return _per_cluster(metrics.sample_spread(est, X))
 
 
 def real_agreement(X, labels):

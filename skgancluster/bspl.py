@@ -389,14 +389,17 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
 
     def _discriminator_step(self, x_real, gen):
         """One update of ``D``: clusterer pairs ``(C(x), x)`` are "real", generator pairs ``(z, G(z))`` "fake"."""
-        nets, n, device = self.networks_, x_real.shape[0], x_real.device
-        disc, bce = nets["discriminator"], F.binary_cross_entropy_with_logits
-        z = self.prior_.sample(n, gen, device)[0]
+        z = self.prior_.sample(x_real.shape[0], gen, x_real.device)[0]
         with torch.no_grad():
-            x_fake = nets["generator"](z)
-            code_real = nets["clusterer"](x_real)
-        d_loss = bce(disc(code_real, x_real), torch.ones(n, device=device)) \
-            + bce(disc(z, x_fake), torch.zeros(n, device=device))
+            x_fake = self.networks_["generator"](z)
+            code_real = self.networks_["clusterer"](x_real)
+        return self._discriminator_update(code_real, x_real, z, x_fake)
+
+    def _discriminator_update(self, code_real, x_real, code_fake, x_fake):
+        """One step of ``D`` on the pairs ``(code_real, x_real)`` ("real") and ``(code_fake, x_fake)`` ("fake")."""
+        disc, bce = self.networks_["discriminator"], F.binary_cross_entropy_with_logits
+        real, fake = disc(code_real, x_real), disc(code_fake, x_fake)
+        d_loss = bce(real, torch.ones_like(real)) + bce(fake, torch.zeros_like(fake))
         self.optimizers_["discriminator"].zero_grad(set_to_none=True)
         d_loss.backward()
         self.optimizers_["discriminator"].step()
@@ -462,29 +465,26 @@ class BSPLClusterGAN(GeneratorEpochs, KMeansLabelling, GenerativeClustering):
         """
         nets, gen, n, device = self.networks_, ctx.rng, x_real.shape[0], x_real.device
         generator, clusterer, disc = nets["generator"], nets["clusterer"], nets["discriminator"]
-        prior, bce = self.prior_, F.binary_cross_entropy_with_logits
-        ones, zeros = torch.ones(n, device=device), torch.zeros(n, device=device)
+        prior = self.prior_
         with batch_stats_kept(clusterer):  # C stays as the clustering epochs left it, statistics included
             z, _, blocks = prior.sample(n, gen, device)
             with torch.no_grad():
                 x_fake = generator(z)
                 real_blocks = _block_argmax(clusterer(x_real), self.n_clusters)
-            d_loss = bce(disc(prior.codes(real_blocks), x_real), ones) + bce(disc(prior.codes(blocks), x_fake), zeros)
-            self.optimizers_["discriminator"].zero_grad(set_to_none=True)
-            d_loss.backward()
-            self.optimizers_["discriminator"].step()
+            d_loss = self._discriminator_update(prior.codes(real_blocks), x_real, prior.codes(blocks), x_fake)
             nets["mode_means"].update(x_real, real_blocks, self._mode_mean_momentum)
             with frozen(disc, clusterer):
                 z, _, blocks = prior.sample(n, gen, device)
                 x_fake = generator(z)
-                g_adv = bce(disc(prior.codes(blocks), x_fake), ones)
+                g_adv = F.binary_cross_entropy_with_logits(disc(prior.codes(blocks), x_fake),
+                                                           torch.ones(n, device=device))
                 cycle = F.nll_loss(self._block_logits(x_fake), blocks)
                 block_mean = nets["mode_means"].distance(x_fake, blocks)
                 g_loss = g_adv + cycle + block_mean
         self.optimizers_["generator"].zero_grad(set_to_none=True)
         g_loss.backward()
         self.optimizers_["generator"].step()
-        return {"discriminator": d_loss.detach(), "generator": g_adv.detach(), "generator_cycle": cycle.detach(),
+        return {"discriminator": d_loss, "generator": g_adv.detach(), "generator_cycle": cycle.detach(),
                 "block_mean": block_mean.detach()}
 
     def _block_logits(self, x):

@@ -99,13 +99,18 @@ def sample_agreement(estimator, X, n_samples=200, n_neighbors=5):
     """
     knn = KNeighborsClassifier(n_neighbors).fit(X, estimator.labels_)
     agreement = np.full(len(np.unique(estimator.labels_)), np.nan)
-    for k in range(len(agreement)):
-        try:
-            generated = estimator.sample(n_samples, cluster=k)[0]
-        except RuntimeError:
-            continue
+    for k, generated in _cluster_samples(estimator, len(agreement), n_samples):
         agreement[k] = (knn.predict(generated) == k).mean()
     return agreement
+
+
+def _cluster_samples(estimator, n_clusters, n_samples):
+    """``(k, estimator.sample(n_samples, cluster=k)[0])`` for each cluster that ``sample`` does not refuse."""
+    for k in range(n_clusters):
+        try:
+            yield k, estimator.sample(n_samples, cluster=k)[0]
+        except RuntimeError:
+            continue
 
 
 def sample_spread(estimator, X, n_samples=200):
@@ -131,11 +136,7 @@ def sample_spread(estimator, X, n_samples=200):
     """
     X, labels = (X.tocsr() if issparse(X) else np.asarray(X)), np.asarray(estimator.labels_)
     spread = np.full(len(np.unique(labels)), np.nan)
-    for k in range(len(spread)):
-        try:
-            generated = estimator.sample(n_samples, cluster=k)[0]
-        except RuntimeError:
-            continue
+    for k, generated in _cluster_samples(estimator, len(spread), n_samples):
         spread[k] = _mean_radius(generated) / _mean_radius(X[labels == k])
     return spread
 
