@@ -31,20 +31,26 @@ class ModeMeans(nn.Module):
         self.register_buffer("means", torch.zeros(n_modes, n_features))
         self.register_buffer("seen", torch.zeros(n_modes, dtype=torch.bool))
 
-    def _batch_means(self, x, modes):
+    def _batch_means(self, x, modes, weights=None):
         """Mean row of each mode in the batch (0 where the batch has none), and which modes are present.
 
-        Masks instead of boolean indexing, so that no step waits on the device.
+        ``weights`` (0 or 1 per row) leaves rows out. Masks instead of boolean
+        indexing, so that no step waits on the device.
         """
         x = x.flatten(1)
+        if weights is not None:
+            x = x * weights[:, None]
         sums = x.new_zeros(self.means.shape).index_add(0, modes, x)
-        counts = torch.bincount(modes, minlength=len(self.means))
+        counts = torch.bincount(modes, weights=weights, minlength=len(self.means))
         return sums / counts.clamp_min(1)[:, None].to(x.dtype), counts > 0
 
     @torch.no_grad()
-    def update(self, x, modes, momentum):
-        """Move each present mode's running mean towards the batch's (set it on its first batch)."""
-        means, present = self._batch_means(x, modes)
+    def update(self, x, modes, momentum, weights=None):
+        """Move each present mode's running mean towards the batch's (set it on its first batch).
+
+        ``weights`` (0 or 1 per row) leaves rows out of the batch's means.
+        """
+        means, present = self._batch_means(x, modes, weights)
         moved = torch.where(self.seen[:, None], self.means + momentum * (means - self.means), means)
         self.means.copy_(torch.where(present[:, None], moved, self.means))
         self.seen |= present

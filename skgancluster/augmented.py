@@ -267,12 +267,13 @@ class AugmentedGANClustering(GenerativeClustering):
         departure: the paper's generator is not conditioned on clusters).
         It starts as a copy of the trained GAN. Its generator reads the
         noise and the one-hot cluster; its critic (the discriminator with a
-        projection of the cluster) learns the real rows of each cluster, the
-        clusters being the frozen classifier's; the generator also learns to
-        make rows the classifier puts in their cluster, whose mean is the
-        running mean of the cluster's real rows. The discriminator and the
-        classifier are frozen, so the clusters are those of the epochs
-        before. "auto": about 2,000 steps of ``batch_size``
+        projection of the cluster) learns the core of each cluster, the
+        quarter of its real rows that the frozen classifier is surest of (so
+        that samples keep off a cluster's border with the next); the
+        generator also learns to make rows the classifier puts in their
+        cluster, whose mean is the running mean of that core. The
+        discriminator and the classifier are frozen, so the clusters are
+        those of the epochs before. "auto": about 2,000 steps of ``batch_size``
         (``ceil(2000 / (n_samples // batch_size))`` epochs), fewer of which
         drew some clusters poorly (``doc/benchmarks.md``); on the CPU they
         can cost more than the clustering itself, so for clustering alone
@@ -578,6 +579,7 @@ class AugmentedGANClustering(GenerativeClustering):
                                          for m in ctx.features.split(INFERENCE_BATCH)])
             self._select_head(head_labels.cpu().numpy())
             ctx.row_modes = head_labels[:, self.best_head_]
+            ctx.core_rows = self._core_rows(ctx.features, ctx.row_modes)
             if not self._has_cluster_generator():  # its first epoch
                 self._start_cluster_gan_from_gan()
 
@@ -620,6 +622,10 @@ class AugmentedGANClustering(GenerativeClustering):
     # ClusterGANClustering's generator epochs; it lifted the clusters drawn least often, doc/benchmarks.md).
     _cluster_weight = 1.0
     _mode_mean_weight = 0.1
+    # The critic and the mean tie learn each cluster from its core: the rows at or above this quantile of the
+    # classifier's confidence within the cluster. Learnt from all its rows, a cluster's samples also fall on its
+    # border with the next cluster, where the real rows mix (doc/benchmarks.md).
+    _core_quantile = 0.75
 
     @torch.no_grad()
     def _start_cluster_gan_from_gan(self):
@@ -634,6 +640,20 @@ class AugmentedGANClustering(GenerativeClustering):
                 target[name].zero_()
                 target[name][:, :value.shape[1]].copy_(value)
 
+    def _core_rows(self, features, modes):
+        """Whether each row is in its cluster's core: the classifier's confidence in its cluster at or above
+        ``_core_quantile`` of that cluster's confidences."""
+        classifier = self.networks_["classifier"]
+        with torch.no_grad():
+            logits = torch.cat([classifier(m)[:, classifier.head_slice(self.best_head_)]
+                                for m in features.split(INFERENCE_BATCH)])
+        confidence = logits.softmax(1).gather(1, modes[:, None])[:, 0]
+        core = torch.zeros_like(modes, dtype=torch.bool)
+        for k in modes.unique():
+            members = modes == k
+            core |= members & (confidence >= confidence[members].quantile(self._core_quantile))
+        return core
+
     def _cluster_latent(self, modes, generator):
         """The cluster generator's input: uniform noise and the one-hot cluster."""
         noise = self._latent(len(modes), generator, modes.device)
@@ -642,16 +662,19 @@ class AugmentedGANClustering(GenerativeClustering):
     def _generator_epoch_step(self, x_real, ctx):
         """A conditional GAN step on (row, cluster) pairs; the discriminator and the classifier stay frozen.
 
-        The critic learns real rows of cluster k from generated rows for k; the
-        generator learns to pass it and to make rows the classifier puts in k.
+        The critic learns the core rows of cluster k (``_core_rows``) from
+        generated rows for k; the generator learns to pass it and to make rows
+        the classifier puts in k.
         """
         nets = self.networks_
         generator, critic = nets["cluster_generator"], nets["cluster_critic"]
         modes = ctx.row_modes[ctx.batch_positions]
+        core = ctx.core_rows[ctx.batch_positions].to(x_real.dtype)
         ones, zeros = torch.ones(len(modes), 1, device=ctx.device), torch.zeros(len(modes), 1, device=ctx.device)
         with torch.no_grad():
             x_fake = generator(self._cluster_latent(modes, ctx.rng))
-        critic_loss = (F.binary_cross_entropy_with_logits(critic(x_real, modes), ones)
+        real_loss = F.binary_cross_entropy_with_logits(critic(x_real, modes), ones, reduction="none")[:, 0]
+        critic_loss = ((real_loss * core).sum() / core.sum().clamp_min(1)
                        + F.binary_cross_entropy_with_logits(critic(x_fake, modes), zeros))
         self.optimizers_["cluster_critic"].zero_grad(set_to_none=True)
         critic_loss.backward()
@@ -661,7 +684,7 @@ class AugmentedGANClustering(GenerativeClustering):
             x_fake = generator(self._cluster_latent(modes, ctx.rng))
             adversarial = F.binary_cross_entropy_with_logits(critic(x_fake, modes), ones)
             cluster = F.cross_entropy(self._head_logits(x_fake, self.best_head_), modes)
-            nets["mode_means"].update(x_real, modes, GeneratorEpochs._mode_mean_momentum)
+            nets["mode_means"].update(x_real, modes, GeneratorEpochs._mode_mean_momentum, weights=core)
             mode_mean = nets["mode_means"].distance(x_fake, modes)
             generator_loss = adversarial + self._cluster_weight * cluster + self._mode_mean_weight * mode_mean
         self.optimizers_["cluster_generator"].zero_grad(set_to_none=True)

@@ -9,6 +9,7 @@ from sklearn.datasets import load_digits, make_blobs
 from sklearn.metrics import adjusted_rand_score
 
 from skgancluster import AugmentedGANClustering
+from skgancluster._generative import ModeMeans
 from skgancluster.augmented import SobelFrontEnd
 from skgancluster.losses import virtual_adversarial_loss
 from skgancluster.metrics import cluster_accuracy, sample_agreement
@@ -88,6 +89,29 @@ def test_generator_epochs_draw_each_cluster_and_leave_the_clusters():
     assert min(sample_agreement(est, X)) >= 0.9
     _, drawn = est.sample(2000)  # clusters in proportion to their training rows
     np.testing.assert_allclose(np.bincount(drawn) / 2000, np.bincount(est.labels_) / len(X), atol=0.05)
+
+
+def test_cluster_gan_learns_each_cluster_from_its_confident_core():
+    """The critic's real rows of a cluster are those the classifier is surest of: the upper quarter of each."""
+    X, _ = make_blobs(n_samples=[300, 150, 60], n_features=6, cluster_std=3.0, random_state=0)
+    est = AugmentedGANClustering(3, **SMALL).fit(X)
+    features = est._classifier_input(torch.as_tensor((X - est.input_offset_) / est.input_scale_, dtype=torch.float32))
+    modes = torch.as_tensor(est.labels_)
+    core = est._core_rows(features, modes).numpy()
+    confidence = est.predict_proba(X)[np.arange(len(X)), est.labels_]
+    for k in range(3):
+        members = est.labels_ == k
+        kept, left = confidence[members & core], confidence[members & ~core]
+        assert 0.2 <= len(kept) / members.sum() <= 0.3  # about a quarter of every cluster, however small
+        assert not len(left) or kept.min() >= left.max() - 1e-6
+
+
+def test_mode_means_leave_out_rows_of_weight_zero():
+    means = ModeMeans(2, 1)
+    x, modes = torch.tensor([[1.0], [3.0], [10.0], [5.0]]), torch.tensor([0, 0, 0, 1])
+    means.update(x, modes, momentum=0.5, weights=torch.tensor([1.0, 1.0, 0.0, 0.0]))
+    torch.testing.assert_close(means.means, torch.tensor([[2.0], [0.0]]))  # mode 1 had no kept row: not seen
+    assert means.seen.tolist() == [True, False]
 
 
 def test_generator_epochs_need_the_classifier_phase():
