@@ -268,8 +268,9 @@ class AugmentedGANClustering(GenerativeClustering):
         It starts as a copy of the trained GAN. Its generator reads the
         noise and the one-hot cluster; its critic (the discriminator with a
         projection of the cluster) learns the core of each cluster, the
-        quarter of its real rows that the frozen classifier is surest of (so
-        that samples keep off a cluster's border with the next); the
+        quarter of its real rows that the frozen classifier is surest of
+        (at least 100 rows; so that samples keep off a cluster's border
+        with the next); the
         generator also learns to make rows the classifier puts in their
         cluster, whose mean is the running mean of that core. The
         discriminator and the classifier are frozen, so the clusters are
@@ -622,10 +623,12 @@ class AugmentedGANClustering(GenerativeClustering):
     # ClusterGANClustering's generator epochs; it lifted the clusters drawn least often, doc/benchmarks.md).
     _cluster_weight = 1.0
     _mode_mean_weight = 0.1
-    # The critic and the mean tie learn each cluster from its core: the rows at or above this quantile of the
-    # classifier's confidence within the cluster. Learnt from all its rows, a cluster's samples also fall on its
-    # border with the next cluster, where the real rows mix (doc/benchmarks.md).
-    _core_quantile = 0.75
+    # The critic and the mean tie learn each cluster from its core: the fraction of its rows that the classifier
+    # is surest of, and no fewer than _core_min_rows (all of a smaller cluster). Learnt from all its rows, a
+    # cluster's samples also fall on its border with the next cluster, where the real rows mix; learnt from a
+    # few dozen, the generator copies them (doc/benchmarks.md).
+    _core_fraction = 0.25
+    _core_min_rows = 100
 
     @torch.no_grad()
     def _start_cluster_gan_from_gan(self):
@@ -641,8 +644,8 @@ class AugmentedGANClustering(GenerativeClustering):
                 target[name][:, :value.shape[1]].copy_(value)
 
     def _core_rows(self, features, modes):
-        """Whether each row is in its cluster's core: the classifier's confidence in its cluster at or above
-        ``_core_quantile`` of that cluster's confidences."""
+        """Whether each row is in its cluster's core: among the ``max(_core_fraction * size, _core_min_rows)``
+        rows of its cluster that the classifier is surest of."""
         classifier = self.networks_["classifier"]
         with torch.no_grad():
             logits = torch.cat([classifier(m)[:, classifier.head_slice(self.best_head_)]
@@ -651,7 +654,8 @@ class AugmentedGANClustering(GenerativeClustering):
         core = torch.zeros_like(modes, dtype=torch.bool)
         for k in modes.unique():
             members = modes == k
-            core |= members & (confidence >= confidence[members].quantile(self._core_quantile))
+            kept = max(self._core_fraction, min(1.0, self._core_min_rows / int(members.sum())))
+            core |= members & (confidence >= confidence[members].quantile(1 - kept))
         return core
 
     def _cluster_latent(self, modes, generator):

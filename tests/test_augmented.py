@@ -92,17 +92,16 @@ def test_generator_epochs_draw_each_cluster_and_leave_the_clusters():
 
 
 def test_cluster_gan_learns_each_cluster_from_its_confident_core():
-    """The critic's real rows of a cluster are those the classifier is surest of: the upper quarter of each."""
-    X, _ = make_blobs(n_samples=[300, 150, 60], n_features=6, cluster_std=3.0, random_state=0)
+    """The critic's real rows of a cluster are those the classifier is surest of: a quarter, at least 100 rows."""
+    X, _ = make_blobs(n_samples=[1000, 300, 60], n_features=6, cluster_std=3.0, random_state=0)
     est = AugmentedGANClustering(3, **SMALL).fit(X)
     features = est._classifier_input(torch.as_tensor((X - est.input_offset_) / est.input_scale_, dtype=torch.float32))
-    modes = torch.as_tensor(est.labels_)
-    core = est._core_rows(features, modes).numpy()
+    core = est._core_rows(features, torch.as_tensor(est.labels_)).numpy()
     confidence = est.predict_proba(X)[np.arange(len(X)), est.labels_]
     for k in range(3):
         members = est.labels_ == k
         kept, left = confidence[members & core], confidence[members & ~core]
-        assert 0.2 <= len(kept) / members.sum() <= 0.3  # about a quarter of every cluster, however small
+        assert abs(len(kept) - max(members.sum() / 4, min(members.sum(), 100))) <= 2
         assert not len(left) or kept.min() >= left.max() - 1e-6
 
 
