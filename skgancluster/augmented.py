@@ -269,13 +269,12 @@ class AugmentedGANClustering(GenerativeClustering):
         noise and the one-hot cluster; its critic (the discriminator with a
         projection of the cluster) learns the core of each cluster, the
         quarter of its real rows that the frozen classifier is surest of
-        (at least 100 rows; so that samples keep off a cluster's border
-        with the next); the
-        generator also learns to make rows the classifier puts in their
-        cluster, whose mean is the running mean of that core. The
-        discriminator and the classifier are frozen, so the clusters are
-        those of the epochs before. "auto": about 2,000 steps of ``batch_size``
-        (``ceil(2000 / (n_samples // batch_size))`` epochs), fewer of which
+        and at least 100 (so that samples keep off a cluster's border with
+        the next); the generator also learns to make rows the classifier
+        puts in their cluster, whose mean is the running mean of that core.
+        The discriminator and the classifier are frozen, so the clusters
+        are those of the epochs before. "auto": about 2,000 steps of
+        ``batch_size`` (``ceil(2000 / (n_samples // batch_size))`` epochs), fewer of which
         drew some clusters poorly (``doc/benchmarks.md``); on the CPU they
         can cost more than the clustering itself, so for clustering alone
         (no ``sample``) set 0. 0 is the paper's training: no cluster GAN,
