@@ -14,6 +14,7 @@ from torch import nn
 from ._base import INFERENCE_BATCH, best_run
 from ._docs import fill_doc
 from ._generative import GenerativeClustering, GeneratorEpochs, ModeMeans
+from ._neighbours import neighbour_vote
 from ._real_data import perturb_real
 from ._training import frozen
 from .imsat import AFFINE_PERTURBATION, SMALL_INPUT
@@ -578,6 +579,7 @@ class AugmentedGANClustering(GenerativeClustering):
                                          for m in ctx.features.split(INFERENCE_BATCH)])
             self._select_head(head_labels.cpu().numpy())
             ctx.row_modes = head_labels[:, self.best_head_]
+            ctx.core_rows = self._core_rows(ctx)
             if not self._has_cluster_generator():  # its first epoch
                 self._start_cluster_gan_from_gan()
 
@@ -634,6 +636,17 @@ class AugmentedGANClustering(GenerativeClustering):
                 target[name].zero_()
                 target[name][:, :value.shape[1]].copy_(value)
 
+    def _core_rows(self, ctx):
+        """The rows the cluster GAN learns each cluster from: those most of whose input neighbours share it.
+
+        A cluster with too few such rows (under a fifth of its own) keeps all of them.
+        """
+        modes = ctx.row_modes
+        core = neighbour_vote(ctx.source, modes, 5, generator=ctx.rng) > 0.5
+        counts = torch.bincount(modes, minlength=self.n_clusters)
+        core_counts = torch.bincount(modes[core], minlength=self.n_clusters)
+        return core | (core_counts < 0.2 * counts)[modes]
+
     def _cluster_latent(self, modes, generator):
         """The cluster generator's input: uniform noise and the one-hot cluster."""
         noise = self._latent(len(modes), generator, modes.device)
@@ -648,10 +661,12 @@ class AugmentedGANClustering(GenerativeClustering):
         nets = self.networks_
         generator, critic = nets["cluster_generator"], nets["cluster_critic"]
         modes = ctx.row_modes[ctx.batch_positions]
+        core = ctx.core_rows[ctx.batch_positions].to(x_real.dtype)[:, None]
         ones, zeros = torch.ones(len(modes), 1, device=ctx.device), torch.zeros(len(modes), 1, device=ctx.device)
         with torch.no_grad():
             x_fake = generator(self._cluster_latent(modes, ctx.rng))
-        critic_loss = (F.binary_cross_entropy_with_logits(critic(x_real, modes), ones)
+        critic_loss = (F.binary_cross_entropy_with_logits(critic(x_real, modes), ones, weight=core,
+                                                          reduction="sum") / core.sum().clamp_min(1)
                        + F.binary_cross_entropy_with_logits(critic(x_fake, modes), zeros))
         self.optimizers_["cluster_critic"].zero_grad(set_to_none=True)
         critic_loss.backward()
@@ -661,7 +676,8 @@ class AugmentedGANClustering(GenerativeClustering):
             x_fake = generator(self._cluster_latent(modes, ctx.rng))
             adversarial = F.binary_cross_entropy_with_logits(critic(x_fake, modes), ones)
             cluster = F.cross_entropy(self._head_logits(x_fake, self.best_head_), modes)
-            nets["mode_means"].update(x_real, modes, GeneratorEpochs._mode_mean_momentum)
+            kept = core[:, 0].bool()
+            nets["mode_means"].update(x_real[kept], modes[kept], GeneratorEpochs._mode_mean_momentum)
             mode_mean = nets["mode_means"].distance(x_fake, modes)
             generator_loss = adversarial + self._cluster_weight * cluster + self._mode_mean_weight * mode_mean
         self.optimizers_["cluster_generator"].zero_grad(set_to_none=True)
