@@ -14,7 +14,6 @@ from torch import nn
 from ._base import INFERENCE_BATCH, best_run
 from ._docs import fill_doc
 from ._generative import GenerativeClustering, GeneratorEpochs, ModeMeans
-from ._neighbours import neighbour_vote
 from ._real_data import perturb_real
 from ._training import frozen
 from .imsat import AFFINE_PERTURBATION, SMALL_INPUT
@@ -637,15 +636,18 @@ class AugmentedGANClustering(GenerativeClustering):
                 target[name][:, :value.shape[1]].copy_(value)
 
     def _core_rows(self, ctx):
-        """The rows the cluster GAN learns each cluster from: those most of whose input neighbours share it.
-
-        A cluster with too few such rows (under a fifth of its own) keeps all of them.
-        """
-        modes = ctx.row_modes
-        core = neighbour_vote(ctx.source, modes, 5, generator=ctx.rng) > 0.5
-        counts = torch.bincount(modes, minlength=self.n_clusters)
-        core_counts = torch.bincount(modes[core], minlength=self.n_clusters)
-        return core | (core_counts < 0.2 * counts)[modes]
+        """The rows the cluster GAN learns each cluster from: the more confident half of each cluster."""
+        modes, classifier = ctx.row_modes, self.networks_["classifier"]
+        with torch.no_grad():
+            logits = torch.cat([classifier(m)[:, classifier.head_slice(self.best_head_)]
+                                for m in ctx.features.split(INFERENCE_BATCH)])
+        confidence = logits.softmax(1).gather(1, modes[:, None])[:, 0]
+        core = torch.zeros_like(modes, dtype=torch.bool)
+        for k in range(self.n_clusters):
+            members = modes == k
+            if members.any():
+                core |= members & (confidence >= confidence[members].median())
+        return core
 
     def _cluster_latent(self, modes, generator):
         """The cluster generator's input: uniform noise and the one-hot cluster."""
