@@ -14,6 +14,7 @@ from torch import nn
 from ._base import INFERENCE_BATCH, best_run
 from ._docs import fill_doc
 from ._generative import GenerativeClustering, GeneratorEpochs, ModeMeans
+from ._neighbours import neighbour_vote
 from ._real_data import perturb_real
 from ._training import frozen
 from .imsat import AFFINE_PERTURBATION, SMALL_INPUT
@@ -636,17 +637,21 @@ class AugmentedGANClustering(GenerativeClustering):
                 target[name][:, :value.shape[1]].copy_(value)
 
     def _core_rows(self, ctx):
-        """The rows the cluster GAN learns each cluster from: the more confident half of each cluster."""
+        """The rows the cluster GAN learns each cluster from: the more confident half of each cluster, of those
+        most of whose input neighbours share it (all of the cluster's neighbour-agreeing rows where they are few)."""
         modes, classifier = ctx.row_modes, self.networks_["classifier"]
         with torch.no_grad():
             logits = torch.cat([classifier(m)[:, classifier.head_slice(self.best_head_)]
                                 for m in ctx.features.split(INFERENCE_BATCH)])
         confidence = logits.softmax(1).gather(1, modes[:, None])[:, 0]
+        agreeing = neighbour_vote(ctx.source, modes, 5, generator=ctx.rng) > 0.5
         core = torch.zeros_like(modes, dtype=torch.bool)
         for k in range(self.n_clusters):
             members = modes == k
-            if members.any():
-                core |= members & (confidence >= confidence[members].median())
+            if not members.any():
+                continue
+            kept = members & agreeing if (members & agreeing).sum() >= 0.2 * members.sum() else members
+            core |= kept & (confidence >= confidence[kept].median())
         return core
 
     def _cluster_latent(self, modes, generator):
