@@ -636,7 +636,7 @@ class AugmentedGANClustering(GenerativeClustering):
                 target[name][:, :value.shape[1]].copy_(value)
 
     def _core_rows(self, ctx):
-        """The rows the cluster GAN learns each cluster from: the more confident half of each cluster."""
+        """The rows the cluster GAN learns each cluster from: the most confident quarter of each cluster."""
         modes, classifier = ctx.row_modes, self.networks_["classifier"]
         with torch.no_grad():
             logits = torch.cat([classifier(m)[:, classifier.head_slice(self.best_head_)]
@@ -646,7 +646,7 @@ class AugmentedGANClustering(GenerativeClustering):
         for k in range(self.n_clusters):
             members = modes == k
             if members.any():
-                core |= members & (confidence >= confidence[members].median())
+                core |= members & (confidence >= confidence[members].quantile(0.75))
         return core
 
     def _cluster_latent(self, modes, generator):
