@@ -152,9 +152,10 @@ def real_agreement(X, labels, n_neighbors=5):
 
     The judge of :func:`sample_agreement` applied to the real rows (each row
     left out of its own vote; ties go to the lowest label, as in
-    scikit-learn's vote): about the most generated rows of a cluster can
-    reach. Where it is low, the cluster's rows sit among other clusters'
-    rows in the input space.
+    scikit-learn's vote): the reference for :func:`sample_agreement`.
+    Where it is low, the cluster's rows sit among other clusters' rows in
+    the input space, and samples drawn from the whole cluster land there
+    too; a generator that draws the cluster's core can score above it.
 
     Returns
     -------
