@@ -14,6 +14,7 @@ from torch import nn
 from ._base import INFERENCE_BATCH, best_run
 from ._docs import fill_doc
 from ._generative import GenerativeClustering, GeneratorEpochs, ModeMeans
+from ._neighbours import neighbour_vote
 from ._real_data import perturb_real
 from ._training import frozen
 from .imsat import AFFINE_PERTURBATION, SMALL_INPUT
@@ -579,7 +580,7 @@ class AugmentedGANClustering(GenerativeClustering):
                                          for m in ctx.features.split(INFERENCE_BATCH)])
             self._select_head(head_labels.cpu().numpy())
             ctx.row_modes = head_labels[:, self.best_head_]
-            ctx.core_rows = self._core_rows(ctx.features, ctx.row_modes)
+            ctx.core_rows = self._core_rows(ctx.features, ctx.row_modes, ctx.source)
             if not self._has_cluster_generator():  # its first epoch
                 self._start_cluster_gan_from_gan()
 
@@ -642,19 +643,21 @@ class AugmentedGANClustering(GenerativeClustering):
                 target[name].zero_()
                 target[name][:, :value.shape[1]].copy_(value)
 
-    def _core_rows(self, features, modes):
-        """Whether each row is in its cluster's core: among the ``max(_core_fraction * size, _core_min_rows)``
-        rows of its cluster that the classifier is surest of."""
+    def _core_rows(self, features, modes, source=None):
+        """Probe: the confident quarter (at least 100) among the rows most of whose input neighbours share their
+        cluster (all the cluster's rows where fewer than 100 agree)."""
         classifier = self.networks_["classifier"]
         with torch.no_grad():
             logits = torch.cat([classifier(m)[:, classifier.head_slice(self.best_head_)]
                                 for m in features.split(INFERENCE_BATCH)])
         confidence = logits.softmax(1).gather(1, modes[:, None])[:, 0]
+        agreeing = neighbour_vote(source, modes, 5) > 0.5 if source is not None else torch.ones_like(modes, dtype=torch.bool)
         core = torch.zeros_like(modes, dtype=torch.bool)
         for k in modes.unique():
             members = modes == k
-            kept = max(self._core_fraction, min(1.0, self._core_min_rows / int(members.sum())))
-            core |= members & (confidence >= confidence[members].quantile(1 - kept))
+            pool = members & agreeing if int((members & agreeing).sum()) >= self._core_min_rows else members
+            kept = max(self._core_fraction, min(1.0, self._core_min_rows / int(pool.sum())))
+            core |= pool & (confidence >= confidence[pool].quantile(1 - kept))
         return core
 
     def _cluster_latent(self, modes, generator):
