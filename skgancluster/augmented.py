@@ -579,7 +579,8 @@ class AugmentedGANClustering(GenerativeClustering):
                                          for m in ctx.features.split(INFERENCE_BATCH)])
             self._select_head(head_labels.cpu().numpy())
             ctx.row_modes = head_labels[:, self.best_head_]
-            ctx.core_rows = self._core_rows(ctx.features, ctx.row_modes)
+            # each real row's weight in the critic's loss, 1 in its cluster's core: set once, read each step
+            ctx.core_weights = self._core_rows(ctx.features, ctx.row_modes).to(ctx.features.dtype)
             if not self._has_cluster_generator():  # its first epoch
                 self._start_cluster_gan_from_gan()
 
@@ -672,7 +673,7 @@ class AugmentedGANClustering(GenerativeClustering):
         nets = self.networks_
         generator, critic = nets["cluster_generator"], nets["cluster_critic"]
         modes = ctx.row_modes[ctx.batch_positions]
-        core = ctx.core_rows[ctx.batch_positions].to(x_real.dtype)
+        core = ctx.core_weights[ctx.batch_positions]
         ones, zeros = torch.ones(len(modes), 1, device=ctx.device), torch.zeros(len(modes), 1, device=ctx.device)
         with torch.no_grad():
             x_fake = generator(self._cluster_latent(modes, ctx.rng))
