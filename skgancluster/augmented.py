@@ -269,9 +269,11 @@ class AugmentedGANClustering(GenerativeClustering):
         noise and the one-hot cluster; its critic (the discriminator with a
         projection of the cluster) learns the core of each cluster, the
         quarter of its real rows that the frozen classifier is surest of
-        and at least 100 (so that samples keep off a cluster's border with
-        the next); the generator also learns to make rows the classifier
-        puts in their cluster, whose mean is the running mean of that core.
+        and at least 100, against generated rows and against the other
+        clusters' real rows shown with its code (so that samples keep off a
+        cluster's border with the next); the generator also learns to make
+        rows the classifier puts in their cluster, whose mean is the running
+        mean of that core.
         The discriminator and the classifier are frozen, so the clusters
         are those of the epochs before. "auto": about 2,000 steps of
         ``batch_size`` (``ceil(2000 / (n_samples // batch_size))`` epochs), fewer of which
@@ -667,8 +669,10 @@ class AugmentedGANClustering(GenerativeClustering):
         """A conditional GAN step on (row, cluster) pairs; the discriminator and the classifier stay frozen.
 
         The critic learns the core rows of cluster k (``_core_rows``) from
-        generated rows for k; the generator learns to pass it and to make rows
-        the classifier puts in k.
+        generated rows for k and from the real rows of the other clusters
+        shown with k's code (a matching-aware critic, as in Reed et al.,
+        2016), so that it also knows where k's rows end; the generator
+        learns to pass it and to make rows the classifier puts in k.
         """
         nets = self.networks_
         generator, critic = nets["cluster_generator"], nets["cluster_critic"]
@@ -678,8 +682,13 @@ class AugmentedGANClustering(GenerativeClustering):
         with torch.no_grad():
             x_fake = generator(self._cluster_latent(modes, ctx.rng))
         real_loss = F.binary_cross_entropy_with_logits(critic(x_real, modes), ones, reduction="none")[:, 0]
-        critic_loss = ((real_loss * core).sum() / core.sum().clamp_min(1)
-                       + F.binary_cross_entropy_with_logits(critic(x_fake, modes), zeros))
+        fake_losses = []
+        if self.n_clusters > 1:  # real rows shown with another cluster's code count as fakes of that cluster
+            other = (modes + torch.randint(1, self.n_clusters, modes.shape, generator=ctx.rng, device=ctx.device)
+                     ) % self.n_clusters
+            fake_losses.append(F.binary_cross_entropy_with_logits(critic(x_real, other), zeros))
+        fake_losses.append(F.binary_cross_entropy_with_logits(critic(x_fake, modes), zeros))
+        critic_loss = (real_loss * core).sum() / core.sum().clamp_min(1) + sum(fake_losses) / len(fake_losses)
         self.optimizers_["cluster_critic"].zero_grad(set_to_none=True)
         critic_loss.backward()
         self.optimizers_["cluster_critic"].step()

@@ -105,6 +105,25 @@ def test_cluster_gan_learns_each_cluster_from_its_confident_core():
         assert not len(left) or kept.min() >= left.max() - 1e-6
 
 
+def test_cluster_critic_rejects_real_rows_shown_with_another_clusters_code():
+    """The critic learns where each cluster's rows end: a real row paired with another cluster is a fake of it."""
+    X, _ = make_blobs(n_samples=[600, 300, 150], n_features=6, cluster_std=1.5, random_state=0)
+    est = AugmentedGANClustering(3, **{**SMALL, "generator_epochs": 30}).fit(X)
+    x = torch.as_tensor((X - est.input_offset_) / est.input_scale_, dtype=torch.float32)
+    own = torch.as_tensor(est.head_labels_[:, est.best_head_])
+    with torch.no_grad():
+        right = torch.sigmoid(est.networks_["cluster_critic"](x, own))
+        wrong = torch.sigmoid(est.networks_["cluster_critic"](x, (own + 1) % 3))
+    assert (wrong < 0.5).float().mean() > 0.9  # about half without the mismatched pairs
+    assert (right > wrong).float().mean() > 0.9
+
+
+def test_cluster_gan_of_a_single_cluster():
+    X, _ = make_blobs(n_samples=200, centers=1, n_features=4, random_state=0)
+    est = AugmentedGANClustering(1, **{**SMALL, "max_iter": 8, "generator_epochs": 2}).fit(X)
+    assert "cluster_critic" in est.history_[-1] and est.sample(5, cluster=0)[0].shape == (5, 4)
+
+
 def test_mode_means_leave_out_rows_of_weight_zero():
     means = ModeMeans(2, 1)
     x, modes = torch.tensor([[1.0], [3.0], [10.0], [5.0]]), torch.tensor([0, 0, 0, 1])
