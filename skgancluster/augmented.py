@@ -678,8 +678,11 @@ class AugmentedGANClustering(GenerativeClustering):
         with torch.no_grad():
             x_fake = generator(self._cluster_latent(modes, ctx.rng))
         real_loss = F.binary_cross_entropy_with_logits(critic(x_real, modes), ones, reduction="none")[:, 0]
+        # a real row shown with another cluster's code is no sample of that cluster (a matching-aware critic)
+        other = (modes + torch.randint(1, self.n_clusters, modes.shape, generator=ctx.rng, device=ctx.device)) % self.n_clusters
+        mismatched = F.binary_cross_entropy_with_logits(critic(x_real, other), zeros)
         critic_loss = ((real_loss * core).sum() / core.sum().clamp_min(1)
-                       + F.binary_cross_entropy_with_logits(critic(x_fake, modes), zeros))
+                       + 0.5 * (F.binary_cross_entropy_with_logits(critic(x_fake, modes), zeros) + mismatched))
         self.optimizers_["cluster_critic"].zero_grad(set_to_none=True)
         critic_loss.backward()
         self.optimizers_["cluster_critic"].step()
