@@ -627,7 +627,7 @@ class AugmentedGANClustering(GenerativeClustering):
     # is surest of, and no fewer than _core_min_rows (all of a smaller cluster). Learnt from all its rows, a
     # cluster's samples also fall on its border with the next cluster, where the real rows mix; learnt from a
     # few dozen, the generator copies them (doc/benchmarks.md).
-    _core_fraction = 0.25
+    _core_fraction = 1.0
     _core_min_rows = 100
 
     @torch.no_grad()
