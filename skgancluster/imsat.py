@@ -266,6 +266,35 @@ class IMSATClustering(BaseDeepClustering):
         self.optimizers_["classifier"].step()
         return losses
 
+    @property
+    def _score_neighbours(self):
+        return self.image_shape_ is None
+
+    def score(self, X, y=None):
+        """A label-free quality of the clustering of ``X``: higher is better.
+
+        The criterion ``n_init`` selects by, and what ``GridSearchCV``
+        without ``scoring`` maximises, on at most 2,000 rows. On flat rows
+        it is the sum of two agreements, each corrected for chance, as for
+        :class:`~skgancluster.ClusterGANClustering`: of a row's 10 nearest
+        neighbours with its cluster, in the input as the model scales it
+        (:func:`skgancluster.model_selection.neighbour_agreement_score`),
+        and of a row's cluster with those of its perturbed copies
+        (:func:`skgancluster.model_selection.perturbation_agreement_score`).
+        On images (``image_shape``) it is the perturbation agreement alone,
+        under shifts, rotations, zooms and changes of slant: this
+        estimator's bad fits on handwritten digits share two digits between
+        two clusters split by slant, which keeps each image's nearest
+        neighbours in pixel space together as well as a split by digit
+        does, so the neighbour agreement ranks such fits above good ones,
+        while a change of slant moves images across the split
+        (``doc/benchmarks.md``, "Choosing without labels"). It compares fits
+        with the same ``n_clusters``.
+
+        {{score_parameters}}
+        """
+        return super().score(X)
+
     def _embed(self, x):
         return self.networks_["classifier"].features(x)
 

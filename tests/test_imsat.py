@@ -96,3 +96,16 @@ def test_load_digits_quality():
     X, y = load_digits(return_X_y=True)
     est = IMSATClustering(10, image_shape=(1, 8, 8), random_state=0, device="cpu").fit(X)
     assert cluster_accuracy(y, est.labels_) >= 0.8
+
+
+def test_score_is_the_perturbation_agreement_alone_on_images():
+    from skgancluster.model_selection import internal_index, perturbation_agreement_score
+
+    images = np.random.RandomState(0).randint(0, 256, (60, 64)).astype(np.float32)
+    est = IMSATClustering(2, image_shape=(1, 8, 8), hidden_units=(16,), max_iter=2, batch_size=30, random_state=0,
+                          device="cpu").fit(images)
+    assert est.score(images) == perturbation_agreement_score(est, images)
+    X = make_blobs(n_samples=60, centers=2, n_features=3, random_state=0)[0]
+    flat = IMSATClustering(2, hidden_units=(16,), max_iter=2, batch_size=30, random_state=0, device="cpu").fit(X)
+    neighbours = internal_index(X, flat.predict(X), "neighbour_agreement", estimator=flat)
+    assert flat.score(X) == pytest.approx(neighbours + perturbation_agreement_score(flat, X))

@@ -1,0 +1,77 @@
+"""Which run of SIMIClusterGAN's first phase each label-free criterion would keep.
+
+Usage (from the repository root)::
+
+    # the seeds of the runs the default first phase draws for SIMIClusterGAN(random_state=0..4), 5 each
+    python benchmarks/first_phase_runs.py --seeds 0 1 2 3 4 --runs 5 --print-seeds
+    # fit each run alone with its criteria (one process per core), then:
+    python benchmarks/first_phase_runs.py --seeds 0 1 2 3 4 --runs 5 --report FILE [FILE ...]
+
+``SIMIClusterGAN(random_state=r)`` fits its first phase, an ``IMSATClustering`` with
+``n_init=3``, from the seed ``r`` gives it, and that estimator's ``n_init`` runs
+start from seeds drawn from that one (``skgancluster._base.run_seeds``). Fitted
+alone with ``benchmarks/criteria.py`` (``--params '{"balance_tolerance": 0.1,
+"balance_warmup": 0.5}'``, the first phase's departures, and ``--seeds`` the
+printed run seeds), each run's row holds its ACC and the label-free candidates;
+``--report`` says per outer seed which run the best of the first 3 (the default)
+or of all ``--runs`` would keep by each candidate, and the median and minimum
+ACC of the kept runs (the rows do not say whether a run found every cluster, which
+``n_init`` also weighs: read the runs' ACC beside). SIMIClusterGAN's labels are its first phase's, so the kept
+run's ACC is, within about 0.001, what SIMI reaches.
+"""
+
+import argparse
+import json
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from skgancluster._base import run_seeds
+
+CANDIDATES = ("score", "perturbation_agreement", "neighbour_agreement", "soft_mi")
+
+
+def first_phase_seeds(outer_seed, n_runs):
+    """The seeds of the first ``n_runs`` runs of SIMIClusterGAN(random_state=outer_seed)'s first phase."""
+    prior_seed = int(check_random_state(outer_seed).randint(2**31 - 1))
+    return [int(s) for s in run_seeds(np.random.RandomState(prior_seed), n_runs)]
+
+
+def report(paths, outer_seeds, n_runs):
+    rows = {}
+    for path in paths:
+        for line in open(path):
+            row = json.loads(line)
+            rows[row["seed"]] = row
+    kept = {(c, n): [] for c in CANDIDATES for n in (3, n_runs)}
+    for outer in outer_seeds:
+        runs = [rows.get(s) for s in first_phase_seeds(outer, n_runs)]
+        if None in runs:
+            print(f"seed {outer}: missing runs")
+            continue
+        print(f"seed {outer}: runs' ACC " + " / ".join(f"{r['acc']:.3f}" for r in runs))
+        for (candidate, n), accs in kept.items():
+            best = int(np.argmax([r["criteria"][candidate] for r in runs[:n]]))
+            accs.append(runs[best]["acc"])
+    for (candidate, n), accs in kept.items():
+        if accs:
+            print(f"best of {n} by {candidate:<24} ACC per seed {' / '.join(f'{a:.3f}' for a in accs)}  "
+                  f"median {np.median(accs):.3f}  min {min(accs):.3f}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, nargs="+", required=True, help="SIMIClusterGAN's random_state")
+    parser.add_argument("--runs", type=int, default=5, help="runs per seed (the default first phase keeps 3)")
+    parser.add_argument("--print-seeds", action="store_true", help="print the run seeds and exit")
+    parser.add_argument("--report", nargs="*", help="criteria.py output files of the runs")
+    args = parser.parse_args(argv)
+    if args.print_seeds:
+        for outer in args.seeds:
+            print(outer, *first_phase_seeds(outer, args.runs))
+        return
+    report(args.report, args.seeds, args.runs)
+
+
+if __name__ == "__main__":
+    main()
