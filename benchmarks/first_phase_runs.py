@@ -14,13 +14,17 @@ alone with ``benchmarks/criteria.py`` (``--params '{"balance_tolerance": 0.1,
 "balance_warmup": 0.5}'``, the first phase's departures, and ``--seeds`` the
 printed run seeds), each run's row holds its ACC and the label-free candidates;
 ``--report`` says per outer seed which run the best of the first 3 (the default)
-or of all ``--runs`` would keep by each candidate, and the median and minimum
-ACC of the kept runs (the rows do not say whether a run found every cluster, which
-``n_init`` also weighs: read the runs' ACC beside). SIMIClusterGAN's labels are its first phase's, so the kept
-run's ACC is, within about 0.001, what SIMI reaches.
+or of all ``--runs`` would keep by each candidate, with the median and minimum
+ACC of the kept runs; and how many pairs of one seed's runs each candidate orders
+as their ACC does, which is what ``n_init`` needs of a criterion (a correlation
+over all runs also counts the differences between seeds). The rows do not say
+whether a run found every cluster, which ``n_init`` also weighs. SIMIClusterGAN's
+labels are its first phase's, so the kept run's ACC is, within about 0.001, what
+SIMI reaches.
 """
 
 import argparse
+import itertools
 import json
 
 import numpy as np
@@ -44,12 +48,18 @@ def report(paths, outer_seeds, n_runs):
             row = json.loads(line)
             rows[row["seed"]] = row
     kept = {(c, n): [] for c in CANDIDATES for n in (3, n_runs)}
+    ordered = {c: [0, 0] for c in CANDIDATES}  # pairs of one seed's runs the candidate orders as ACC does, all pairs
     for outer in outer_seeds:
         runs = [rows.get(s) for s in first_phase_seeds(outer, n_runs)]
         if None in runs:
             print(f"seed {outer}: missing runs")
             continue
         print(f"seed {outer}: runs' ACC " + " / ".join(f"{r['acc']:.3f}" for r in runs))
+        for candidate, counts in ordered.items():
+            for a, b in itertools.combinations(runs, 2):
+                if a["acc"] != b["acc"]:
+                    counts[0] += (a["acc"] > b["acc"]) == (a["criteria"][candidate] > b["criteria"][candidate])
+                    counts[1] += 1
         for (candidate, n), accs in kept.items():
             best = int(np.argmax([r["criteria"][candidate] for r in runs[:n]]))
             accs.append(runs[best]["acc"])
@@ -57,6 +67,9 @@ def report(paths, outer_seeds, n_runs):
         if accs:
             print(f"best of {n} by {candidate:<24} ACC per seed {' / '.join(f'{a:.3f}' for a in accs)}  "
                   f"median {np.median(accs):.3f}  min {min(accs):.3f}")
+    for candidate, (agree, pairs) in ordered.items():
+        if pairs:
+            print(f"{candidate:<24} orders {agree} of {pairs} pairs of one seed's runs as ACC does ({agree / pairs:.2f})")
 
 
 def main(argv=None):
