@@ -278,6 +278,7 @@ class IMSATClustering(BaseDeepClustering):
         it is the sum of two agreements, each corrected for chance, as for
         :class:`~skgancluster.ClusterGANClustering`: of a row's 10 nearest
         neighbours with its cluster, in the input as the model scales it
+        and projected by PCA to 50 components
         (:func:`skgancluster.model_selection.neighbour_agreement_score`),
         and of a row's cluster with those of its perturbed copies
         (:func:`skgancluster.model_selection.perturbation_agreement_score`).
@@ -286,8 +287,8 @@ class IMSATClustering(BaseDeepClustering):
         estimator's bad fits on handwritten digits share two digits between
         two clusters split by slant, which keeps each image's nearest
         neighbours in pixel space together as well as a split by digit
-        does, so the neighbour agreement ranks such fits above good ones,
-        while a change of slant moves images across the split
+        does, so the neighbour agreement does not tell such fits from good
+        ones, while a change of slant moves images across the split
         (``doc/benchmarks.md``, "Choosing without labels"). It compares fits
         with the same ``n_clusters``.
 

@@ -12,6 +12,7 @@ from skgancluster._neighbours import neighbour_radius
 from skgancluster._training import BatchSource
 from skgancluster.losses import virtual_adversarial_loss
 from skgancluster.metrics import cluster_accuracy
+from skgancluster.model_selection import internal_index, perturbation_agreement_score
 
 
 def _source(X):
@@ -99,8 +100,6 @@ def test_load_digits_quality():
 
 
 def test_score_is_the_perturbation_agreement_alone_on_images():
-    from skgancluster.model_selection import internal_index, perturbation_agreement_score
-
     images = np.random.RandomState(0).randint(0, 256, (60, 64)).astype(np.float32)
     est = IMSATClustering(2, image_shape=(1, 8, 8), hidden_units=(16,), max_iter=2, batch_size=30, random_state=0,
                           device="cpu").fit(images)
