@@ -28,8 +28,8 @@ import itertools
 import json
 
 import numpy as np
-from sklearn.utils import check_random_state
 
+from skgancluster import IMSATClustering, SIMIClusterGAN
 from skgancluster._base import run_seeds
 
 CANDIDATES = ("score", "perturbation_agreement", "neighbour_agreement", "soft_mi")
@@ -37,8 +37,8 @@ CANDIDATES = ("score", "perturbation_agreement", "neighbour_agreement", "soft_mi
 
 def first_phase_seeds(outer_seed, n_runs):
     """The seeds of the first ``n_runs`` runs of SIMIClusterGAN(random_state=outer_seed)'s first phase."""
-    prior_seed = int(check_random_state(outer_seed).randint(2**31 - 1))
-    return [int(s) for s in run_seeds(np.random.RandomState(prior_seed), n_runs)]
+    prior = IMSATClustering(random_state=SIMIClusterGAN(random_state=outer_seed)._seed())  # as SIMI seeds it
+    return [int(s) for s in run_seeds(prior._rng(), n_runs)]
 
 
 def report(paths, outer_seeds, n_runs):

@@ -441,9 +441,12 @@ class BaseDeepClustering(PersistenceMixin, ClusterMixin, ClassNamePrefixFeatures
         """
         X = _score_rows(self._check_fitted_X(X))
         labels = self._predict_checked(X)
-        score = internal_index(X, labels, "neighbour_agreement", estimator=self, sample_size=None) \
-            if self._score_neighbours else 0.0
-        return score + _perturbation_agreement(self, X, labels) if self._score_perturbation else score
+        score = 0.0
+        if self._score_neighbours:
+            score += internal_index(X, labels, "neighbour_agreement", estimator=self, sample_size=None)
+        if self._score_perturbation:
+            score += _perturbation_agreement(self, X, labels)
+        return score
 
     # Which agreements score sums; a method leaves out the one that ranked its runs worse.
     _score_neighbours = True
