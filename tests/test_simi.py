@@ -60,13 +60,31 @@ def test_generator_epochs_leave_the_clusters_and_draw_each_one():
     assert min(sample_agreement(est, X)) >= 0.9
 
 
-def test_score_is_the_neighbour_agreement_and_ranks_a_trained_fit_first():
+def test_score_is_the_first_phase_score_and_ranks_a_trained_fit_first():
     X, y = _blobs()
     trained = _small().fit(X)
     barely = _small(prior_estimator=IMSATClustering(**{**SMALL_PRIOR, "max_iter": 1, "learning_rate": 1e-4})).fit(X)
     assert adjusted_rand_score(y, trained.labels_) > 0.95 > 0.6 > adjusted_rand_score(y, barely.labels_)
     assert trained.score(X) > barely.score(X)
-    assert trained.score(X) == internal_index(X, trained.labels_, "neighbour_agreement", estimator=trained)
+    assert trained.score(X) == trained.prior_estimator_.score(X)
+
+
+class _KMeansWithoutScore(ClusterMixin, BaseEstimator):
+    def __init__(self, n_clusters=3):
+        self.n_clusters = n_clusters
+
+    def fit(self, X, y=None):
+        self.kmeans_ = KMeans(self.n_clusters, n_init=3, random_state=0).fit(X)
+        return self
+
+    def predict(self, X):
+        return self.kmeans_.predict(X)
+
+
+def test_score_falls_back_on_the_neighbour_agreement_without_a_first_phase_score():
+    X, _ = _blobs()
+    est = _small(prior_estimator=_KMeansWithoutScore()).fit(X)
+    assert est.score(X) == internal_index(X, est.labels_, "neighbour_agreement", estimator=est)
 
 
 def test_first_phase_gets_this_estimators_settings():
