@@ -21,6 +21,11 @@ over all runs also counts the differences between seeds). The rows do not say
 whether a run found every cluster, which ``n_init`` also weighs. SIMIClusterGAN's
 labels are its first phase's, so the kept run's ACC is, within about 0.001, what
 SIMI reaches.
+
+With ``--of n_init`` the runs are instead those of ``SIMIClusterGAN(random_state=r,
+n_init=--runs)`` itself (whole SIMI fits, each with its own first phase), and the
+report is of the best of all ``--runs``; ``prior_score`` (the first phase's
+``score``, SIMIClusterGAN's own) is among the candidates when the rows hold it.
 """
 
 import argparse
@@ -32,7 +37,7 @@ import numpy as np
 from skgancluster import IMSATClustering, SIMIClusterGAN
 from skgancluster._base import run_seeds
 
-CANDIDATES = ("score", "perturbation_agreement", "neighbour_agreement", "soft_mi")
+CANDIDATES = ("score", "prior_score", "perturbation_agreement", "neighbour_agreement", "soft_mi")
 
 
 def first_phase_seeds(outer_seed, n_runs):
@@ -41,16 +46,22 @@ def first_phase_seeds(outer_seed, n_runs):
     return [int(s) for s in run_seeds(prior._rng(), n_runs)]
 
 
-def report(paths, outer_seeds, n_runs):
+def n_init_seeds(outer_seed, n_runs):
+    """The seeds of the runs of SIMIClusterGAN(random_state=outer_seed, n_init=n_runs)."""
+    return [int(s) for s in run_seeds(SIMIClusterGAN(random_state=outer_seed)._rng(), n_runs)]
+
+
+def report(paths, outer_seeds, n_runs, seeds_of=first_phase_seeds, kept_of=(3,)):
     rows = {}
     for path in paths:
         for line in open(path):
             row = json.loads(line)
             rows[row["seed"]] = row
-    kept = {(c, n): [] for c in CANDIDATES for n in (3, n_runs)}
-    ordered = {c: [0, 0] for c in CANDIDATES}  # pairs of one seed's runs the candidate orders as ACC does, all pairs
+    candidates = [c for c in CANDIDATES if all(c in row["criteria"] for row in rows.values())]
+    kept = {(c, n): [] for c in candidates for n in (*kept_of, n_runs)}
+    ordered = {c: [0, 0] for c in candidates}  # pairs of one seed's runs the candidate orders as ACC does, all pairs
     for outer in outer_seeds:
-        runs = [rows.get(s) for s in first_phase_seeds(outer, n_runs)]
+        runs = [rows.get(s) for s in seeds_of(outer, n_runs)]
         if None in runs:
             print(f"seed {outer}: missing runs")
             continue
@@ -78,12 +89,15 @@ def main(argv=None):
     parser.add_argument("--runs", type=int, default=5, help="runs per seed (the default first phase keeps 3)")
     parser.add_argument("--print-seeds", action="store_true", help="print the run seeds and exit")
     parser.add_argument("--report", nargs="*", help="criteria.py output files of the runs")
+    parser.add_argument("--of", choices=("first_phase", "n_init"), default="first_phase",
+                        help="the runs of SIMI's first phase, or of SIMI's own n_init")
     args = parser.parse_args(argv)
+    seeds_of, kept_of = (first_phase_seeds, (3,)) if args.of == "first_phase" else (n_init_seeds, ())
     if args.print_seeds:
         for outer in args.seeds:
-            print(outer, *first_phase_seeds(outer, args.runs))
+            print(outer, *seeds_of(outer, args.runs))
         return
-    report(args.report, args.seeds, args.runs)
+    report(args.report, args.seeds, args.runs, seeds_of, kept_of)
 
 
 if __name__ == "__main__":
