@@ -338,7 +338,7 @@ class NClustersSelection:
         pairs), ``stability_std``, ``n_found`` (clusters found, median over
         the fits) and the internal indices ``silhouette``,
         ``calinski_harabasz`` and ``davies_bouldin`` (negated) of the fits'
-        labels on all of ``X``, averaged.
+        labels on all of ``X``, averaged, and ``silhouette_std`` over the fits.
     n_clusters : int
         The chosen number of clusters.
     criterion : str
@@ -488,7 +488,8 @@ def select_n_clusters(estimator, X, candidates, *, criterion="stability", subsam
                 indices[name].append(_index_in_space(Z, labels, name))
         table.append({"n_clusters": k, "stability": float(np.mean(stability)),
                       "stability_std": float(np.std(stability)), "n_found": int(np.median(found)),
-                      **{name: float(np.mean(values)) for name, values in indices.items()}})
+                      **{name: float(np.mean(values)) for name, values in indices.items()},
+                      "silhouette_std": float(np.std(indices["silhouette"]))})
     chosen = choose_n_clusters(table, criterion)
     final = clone(estimator).set_params(n_clusters=chosen).fit(X) if refit else None
     return NClustersSelection(table, chosen, criterion, final)
