@@ -34,7 +34,7 @@ from quality import RESULTS, _commit, _machine, _tuples  # noqa: E402
 from skgancluster import all_estimators, datasets  # noqa: E402
 from skgancluster.model_selection import choose_n_clusters, select_n_clusters  # noqa: E402
 
-CRITERIA = ("stability", "silhouette", "calinski_harabasz", "davies_bouldin")
+CRITERIA = ("stability", "consensus", "silhouette", "calinski_harabasz", "davies_bouldin")
 
 
 def load(name, seed):

@@ -27,6 +27,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.stats import rankdata
 import torch
 from joblib import Parallel, delayed
 from sklearn.base import clone
@@ -384,10 +385,17 @@ class NClustersSelection:
 def choose_n_clusters(table, criterion="stability"):
     """The ``n_clusters`` a table of :class:`NClustersSelection` chooses by ``criterion``.
 
-    The largest ``K`` with the highest ``criterion`` among the candidates
-    whose fits found all ``K`` clusters (among all when none did).
+    Among the candidates whose fits found all ``K`` clusters (among all when
+    none did): the largest ``K`` with the highest ``criterion``; for
+    ``"consensus"``, the ``K`` whose ranks by stability and by the silhouette
+    add up highest, ties going to the higher silhouette.
     """
     complete = [row for row in table if row["n_found"] == row["n_clusters"]] or table
+    if criterion == "consensus":
+        ranks = sum(rankdata([row[column] for row in complete]) for column in ("stability", "silhouette"))
+        best = max(range(len(complete)),
+                   key=lambda i: (ranks[i], complete[i]["silhouette"], complete[i]["n_clusters"]))
+        return complete[best]["n_clusters"]
     best = max(row[criterion] for row in complete)
     return max(row["n_clusters"] for row in complete if row[criterion] == best)
 
@@ -415,10 +423,16 @@ def select_n_clusters(estimator, X, candidates, *, criterion="stability", subsam
         The data.
     candidates : iterable of int
         The numbers of clusters to try (each >= 2).
-    criterion : {"stability", "silhouette", "calinski_harabasz", "davies_bouldin"}, default="stability"
+    criterion : {"stability", "consensus", "silhouette", "calinski_harabasz", "davies_bouldin"}, \
+            default="stability"
         The column of the table whose maximum chooses ``K``; ties go to
         the larger ``K`` (a well-separated K is often as stable as every
-        smaller one). A candidate whose fits left clusters empty
+        smaller one). ``"consensus"`` asks both the stability and the
+        silhouette: the ``K`` with the highest sum of its ranks in the two
+        columns (ties to the higher silhouette), so that neither a ``K``
+        that splits two far groups the same way every time (stable, poorly
+        separated) nor one that splits off a sliver (separated as well as
+        the truth, unstable) wins alone. A candidate whose fits left clusters empty
         (``n_found`` below ``K``) gave a partition into fewer clusters, so
         it is chosen only if every candidate did. Stability can prefer a
         smaller ``K`` when groups of clusters lie far apart (two groups are
@@ -454,7 +468,7 @@ def select_n_clusters(estimator, X, candidates, *, criterion="stability", subsam
     candidates = [int(k) for k in candidates]
     if not candidates or min(candidates) < 2:
         raise ValueError(f"candidates={candidates}: give at least one number of clusters, each >= 2.")
-    columns = ("stability", *_K_INDICES)
+    columns = ("stability", "consensus", *_K_INDICES)
     if criterion not in columns:
         raise ValueError(f"criterion={criterion!r}; expected one of {list(columns)}.")
     if not 0 < subsample <= 1:
