@@ -122,6 +122,18 @@ def test_a_candidate_that_left_clusters_empty_is_not_chosen():
     assert choose_n_clusters([row(8, 0.5, 7), row(9, 0.9, 8)]) == 9  # none complete: all candidates
 
 
+def test_the_consensus_needs_a_k_both_stable_and_separated():
+    def row(k, stability, silhouette):
+        return {"n_clusters": k, "stability": stability, "silhouette": silhouette, "n_found": k}
+
+    # K=2 splits two far groups the same way every time: the stability alone chooses it
+    far_groups = [row(2, 1.00, 0.39), row(3, 0.38, 0.46), row(4, 0.98, 0.60), row(5, 0.83, 0.56), row(6, 0.56, 0.45)]
+    # K=5 splits off a sliver that barely moves the silhouette: the silhouette alone chooses it
+    sliver = [row(2, 0.97, 0.54), row(3, 0.33, 0.52), row(4, 0.98, 0.675), row(5, 0.81, 0.676), row(6, 0.69, 0.54)]
+    assert (choose_n_clusters(far_groups), choose_n_clusters(sliver, "silhouette")) == (2, 5)
+    assert choose_n_clusters(far_groups, "consensus") == choose_n_clusters(sliver, "consensus") == 4
+
+
 def test_perturbation_agreement_drops_when_a_cluster_is_cut_through_its_middle(four_blobs):
     X, _ = four_blobs
     est = _imsat(4).fit(X)
