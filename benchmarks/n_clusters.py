@@ -15,7 +15,9 @@ and appended as one JSON line to ``--out`` (default
 ``benchmarks/results/select_n_clusters.jsonl``) with the chosen K by every criterion.
 ``--report`` prints the rows of ``--out`` as the Markdown table of ``doc/benchmarks.md``
 (the last row of each estimator and data set, the choice made again from its table by
-``model_selection.choose_n_clusters``) without fitting.
+``model_selection.choose_n_clusters``) without fitting; ``--report-seeds FILE ...`` prints
+the choice of each criterion per estimator and seed, over the rows of the files on one
+data set (``--dataset``, default ``synthetic``), and how many found the true K.
 """
 
 import argparse
@@ -57,9 +59,9 @@ def report(path):
     for line in Path(path).read_text().splitlines():
         row = json.loads(line)
         last[(row["dataset"], row["estimator"])] = row
-    print("| data set (true K) | candidates | estimator | stability per K | chosen by stability "
-          "| by silhouette | fit time (all candidates) |")
-    print("|---|---|---|---|---|---|---|")
+    print("| data set (true K) | candidates | estimator | stability per K | chosen by silhouette "
+          "| by stability | by consensus | fit time (all candidates) |")
+    print("|---|---|---|---|---|---|---|---|")
     order = ["blobs3", "blobs5", "blobs8", "synthetic", "digits", "mnist5k"]
     for (dataset, estimator), row in sorted(last.items(), key=lambda item: (
             order.index(item[0][0]) if item[0][0] in order else len(order), item[0][1] != "KMeans", item[0][1])):
@@ -67,9 +69,33 @@ def report(path):
         stability = " / ".join(f"{r['stability']:.2f}" for r in row["table"])
         # chosen again from the table: rows written before a change of the rule keep the old choice
         chosen = [f"**{k}**" if k == row["true_k"] else str(k)
-                  for k in (choose_n_clusters(row["table"], c) for c in ("stability", "silhouette"))]
-        print(f"| {dataset} ({row['true_k']}) | {ks[0]}-{ks[-1]} | {estimator} | {stability} | {chosen[0]} "
-              f"| {chosen[1]} | {row['seconds']:.0f} s |")
+                  for k in (choose_n_clusters(row["table"], c) for c in ("silhouette", "stability", "consensus"))]
+        print(f"| {dataset} ({row['true_k']}) | {ks[0]}-{ks[-1]} | {estimator} | {stability} | "
+              + " | ".join(chosen) + f" | {row['seconds']:.0f} s |")
+
+
+def report_seeds(paths, dataset):
+    """Markdown: per estimator, the K each criterion chose on each seed, the true K in bold, and the totals."""
+    rows = {}
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            row = json.loads(line)
+            if row["dataset"] == dataset and row.get("n_pairs", 1) == 1:
+                rows[(row["estimator"], row.get("seed", 0))] = row  # the last row of each estimator and seed
+    criteria = ("silhouette", "stability", "consensus")
+    print("| estimator | seeds | " + " | ".join(f"chosen by {c}" for c in criteria) + " |")
+    print("|---|---|" + "---|" * len(criteria))
+    found = dict.fromkeys(criteria, 0)
+    for estimator in sorted({e for e, _ in rows}):
+        seeds = sorted(s for e, s in rows if e == estimator)
+        cells = []
+        for criterion in criteria:
+            chosen = [choose_n_clusters(rows[estimator, s]["table"], criterion) for s in seeds]
+            found[criterion] += sum(k == rows[estimator, s]["true_k"] for k, s in zip(chosen, seeds))
+            cells.append(" / ".join(f"**{k}**" if k == rows[estimator, s]["true_k"] else str(k)
+                                    for k, s in zip(chosen, seeds)))
+        print(f"| {estimator} | {', '.join(map(str, seeds))} | " + " | ".join(cells) + " |")
+    print(f"| true K found | {len(rows)} runs | " + " | ".join(f"{found[c]} of {len(rows)}" for c in criteria) + " |")
 
 
 def main(argv=None):
@@ -83,9 +109,13 @@ def main(argv=None):
     parser.add_argument("--n-pairs", type=int, default=1, help="pairs of subsamples per candidate")
     parser.add_argument("--out", default=str(RESULTS / "select_n_clusters.jsonl"))
     parser.add_argument("--report", action="store_true", help="print the table of --out and exit")
+    parser.add_argument("--report-seeds", nargs="+", metavar="FILE",
+                        help="print each criterion's choice per estimator and seed on --dataset and exit")
     args = parser.parse_args(argv)
     if args.report:
         return report(args.out)
+    if args.report_seeds:
+        return report_seeds(args.report_seeds, args.dataset or "synthetic")
     if not (args.estimator and args.dataset and args.candidates):
         parser.error("--estimator, --dataset and --candidates are required to fit")
     X, true_k, implied = load(args.dataset, args.seed)

@@ -117,9 +117,9 @@ def test_a_candidate_that_left_clusters_empty_is_not_chosen():
 
     # K=9 reproduced the K=8 partition (one cluster empty): the tie goes to 8, not to the larger K
     table = [row(7, 0.8, 7), row(8, 1.0, 8), row(9, 1.0, 8), row(10, 0.9, 10)]
-    assert choose_n_clusters(table) == 8
-    assert choose_n_clusters([row(8, 1.0, 8), row(9, 1.0, 9)]) == 9  # complete ties: the larger K
-    assert choose_n_clusters([row(8, 0.5, 7), row(9, 0.9, 8)]) == 9  # none complete: all candidates
+    assert choose_n_clusters(table, "stability") == 8
+    assert choose_n_clusters([row(8, 1.0, 8), row(9, 1.0, 9)], "stability") == 9  # complete ties: the larger K
+    assert choose_n_clusters([row(8, 0.5, 7), row(9, 0.9, 8)], "stability") == 9  # none complete: all candidates
 
 
 def test_the_consensus_needs_a_k_both_stable_and_separated():
@@ -130,7 +130,7 @@ def test_the_consensus_needs_a_k_both_stable_and_separated():
     far_groups = [row(2, 1.00, 0.39), row(3, 0.38, 0.46), row(4, 0.98, 0.60), row(5, 0.83, 0.56), row(6, 0.56, 0.45)]
     # K=5 splits off a sliver that barely moves the silhouette: the silhouette alone chooses it
     sliver = [row(2, 0.97, 0.54), row(3, 0.33, 0.52), row(4, 0.98, 0.675), row(5, 0.81, 0.676), row(6, 0.69, 0.54)]
-    assert (choose_n_clusters(far_groups), choose_n_clusters(sliver, "silhouette")) == (2, 5)
+    assert (choose_n_clusters(far_groups, "stability"), choose_n_clusters(sliver)) == (2, 5)
     assert choose_n_clusters(far_groups, "consensus") == choose_n_clusters(sliver, "consensus") == 4
 
 
@@ -238,6 +238,13 @@ def test_select_n_clusters_table_and_errors(four_blobs):
         select_n_clusters(KMeans(), X, [1, 2])
     with pytest.raises(ValueError, match="criterion"):
         select_n_clusters(KMeans(), X, [2, 3], criterion="inertia")
+
+
+def test_select_n_clusters_finds_four_blobs_with_a_network_by_its_default_criterion(four_blobs):
+    X, _ = four_blobs
+    result = select_n_clusters(_imsat(), X, [3, 4, 5, 6], random_state=0)
+    assert result.criterion == "silhouette" and result.n_clusters == 4
+    assert {"stability", "silhouette_std", "n_found"} <= set(result.table[0])
 
 
 def test_select_n_clusters_plot(four_blobs):
