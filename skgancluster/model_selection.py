@@ -443,8 +443,11 @@ def select_n_clusters(estimator, X, candidates, *, criterion="silhouette", subsa
         the truth, unstable) wins alone. A candidate whose fits left clusters empty
         (``n_found`` below ``K``) gave a partition into fewer clusters, so
         it is chosen only if every candidate did. The silhouette can prefer
-        ``K + 1`` when a fit splits off a sliver that barely changes it:
-        read the table, not only the choice.
+        ``K + 1`` when a fit splits one cluster in two about as well
+        separated, and it judges partitions in the (scaled, projected) input:
+        where clusters are not compact there (rings, curved manifolds),
+        ``"stability"`` does not share that bias. Read the table, not only
+        the choice.
     subsample : float, default=0.8
         Fraction of the rows in each subsample.
     n_pairs : int, default=1
