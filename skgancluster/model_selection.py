@@ -362,9 +362,11 @@ class NClustersSelection:
         return "\n".join([head, *lines])
 
     def plot(self, ax=None):
-        """Stability and silhouette against ``n_clusters``, the choice marked; returns the axes.
+        """Stability (left axis) and silhouette (right axis) against ``n_clusters``, the choice marked.
 
-        Needs matplotlib (``pip install matplotlib``).
+        The silhouette has its own axis because its range is much narrower
+        than the stability's. Returns the left axes. Needs matplotlib
+        (``pip install matplotlib``).
         """
         try:
             import matplotlib.pyplot as plt
@@ -373,12 +375,17 @@ class NClustersSelection:
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 3.2))
         ks = [row["n_clusters"] for row in self.table]
-        ax.plot(ks, [row["stability"] for row in self.table], "o-", label="stability (ARI of subsample fits)")
-        ax.plot(ks, [row["silhouette"] for row in self.table], "s--", label="silhouette (fixed space)")
-        ax.axvline(self.n_clusters, color="grey", linestyle=":", label=f"chosen: {self.n_clusters}")
+        ax.plot(ks, [row["stability"] for row in self.table], "o-", color="C0",
+                label="stability (ARI of subsample fits)")
+        ax.set_ylabel("stability")
+        right = ax.twinx()
+        right.plot(ks, [row["silhouette"] for row in self.table], "s--", color="C1", label="silhouette (fixed space)")
+        right.set_ylabel("silhouette")
+        ax.axvline(self.n_clusters, color="grey", linestyle=":", label=f"chosen by {self.criterion}: {self.n_clusters}")
         ax.set_xlabel("n_clusters")
         ax.set_xticks(ks)
-        ax.legend(fontsize="small")
+        handles, labels = zip(*(pair for axes in (ax, right) for pair in zip(*axes.get_legend_handles_labels())))
+        ax.legend(handles, labels, fontsize="small")
         return ax
 
 

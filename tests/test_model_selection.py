@@ -258,7 +258,8 @@ def test_select_n_clusters_plot(four_blobs):
         return
     matplotlib.use("Agg")
     ax = result.plot()
-    assert len(ax.lines) == 3
+    assert len(ax.lines) == 2 and sum(len(axes.lines) for axes in ax.figure.axes) == 3  # silhouette on its own axis
+    assert len(ax.get_legend().get_texts()) == 3
 
 
 @pytest.mark.parametrize("on_interrupt", ["raise", "return"])
