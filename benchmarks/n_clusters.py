@@ -18,6 +18,10 @@ and appended as one JSON line to ``--out`` (default
 ``model_selection.choose_n_clusters``) without fitting; ``--report-seeds FILE ...`` prints
 the choice of each criterion per estimator and seed, over the rows of the files on one
 data set (``--dataset``, default ``synthetic``), and how many found the true K.
+``--reference`` writes, for ``--dataset`` and ``--seed``, the silhouette that
+``select_n_clusters`` would compute for the true labels and for ``KMeans(n_init=10)``
+with each candidate K, fitted on all rows: how far the data let the silhouette find
+the true K at all.
 """
 
 import argparse
@@ -34,22 +38,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from quality import RESULTS, _commit, _machine, _tuples  # noqa: E402
 
 from skgancluster import all_estimators, datasets  # noqa: E402
-from skgancluster.model_selection import choose_n_clusters, select_n_clusters  # noqa: E402
+from skgancluster.model_selection import choose_n_clusters, internal_index, select_n_clusters  # noqa: E402
 
 CRITERIA = ("stability", "consensus", "silhouette", "calinski_harabasz", "davies_bouldin")
 
 
 def load(name, seed):
-    """(X, true K, parameters the data set implies)."""
+    """(X, the true labels, true K, parameters the data set implies)."""
     if name.startswith("blobs"):
         k = int(name[len("blobs"):])
-        return make_blobs(1000, n_features=10, centers=k, random_state=seed)[0], k, {}
+        return (*make_blobs(1000, n_features=10, centers=k, random_state=seed), k, {})
     if name == "synthetic":
-        return datasets.make_clustergan_synthetic(n_samples=2000, random_state=seed)[0], 4, {}
+        return (*datasets.make_clustergan_synthetic(n_samples=2000, random_state=seed), 4, {})
     if name == "digits":
-        return load_digits(return_X_y=True)[0], 10, {"image_shape": (1, 8, 8)}
+        return (*load_digits(return_X_y=True), 10, {"image_shape": (1, 8, 8)})
     if name == "mnist5k":
-        return datasets.load_mnist_5k()[0], 10, {"image_shape": (1, 28, 28)}
+        return (*datasets.load_mnist_5k(), 10, {"image_shape": (1, 28, 28)})
     raise SystemExit(f"unknown data set {name!r}")
 
 
@@ -98,6 +102,17 @@ def report_seeds(paths, dataset):
     print(f"| true K found | {len(rows)} runs | " + " | ".join(f"{found[c]} of {len(rows)}" for c in criteria) + " |")
 
 
+def reference(dataset, seed, candidates, out):
+    """The silhouette of the true labels and of KMeans with each candidate K, one JSON line to ``out``."""
+    X, y, true_k, _ = load(dataset, seed)
+    kmeans = {k: internal_index(X, KMeans(k, n_init=10, random_state=0).fit_predict(X)) for k in candidates}
+    row = {"dataset": dataset, "seed": seed, "true_k": true_k, "true_labels_silhouette": internal_index(X, y),
+           "kmeans_silhouette": kmeans, "commit": _commit()}
+    print(json.dumps(row))
+    with open(out, "a") as fh:
+        fh.write(json.dumps(row) + "\n")
+
+
 def main(argv=None):
     estimators = dict(all_estimators())
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -111,14 +126,18 @@ def main(argv=None):
     parser.add_argument("--report", action="store_true", help="print the table of --out and exit")
     parser.add_argument("--report-seeds", nargs="+", metavar="FILE",
                         help="print each criterion's choice per estimator and seed on --dataset and exit")
+    parser.add_argument("--reference", action="store_true",
+                        help="write the silhouette of the true labels and of KMeans per candidate K and exit")
     args = parser.parse_args(argv)
     if args.report:
         return report(args.out)
     if args.report_seeds:
         return report_seeds(args.report_seeds, args.dataset or "synthetic")
+    if args.reference:
+        return reference(args.dataset, args.seed, args.candidates, args.out)
     if not (args.estimator and args.dataset and args.candidates):
         parser.error("--estimator, --dataset and --candidates are required to fit")
-    X, true_k, implied = load(args.dataset, args.seed)
+    X, _, true_k, implied = load(args.dataset, args.seed)
     params = {**implied, **_tuples(json.loads(args.params))}
     estimator = KMeans(n_init=3) if args.estimator == "KMeans" else estimators[args.estimator](**params)
     started = time.perf_counter()
