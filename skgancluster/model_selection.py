@@ -27,9 +27,9 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.stats import rankdata
 import torch
 from joblib import Parallel, delayed
+from scipy.stats import rankdata
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
