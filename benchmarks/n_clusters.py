@@ -57,6 +57,11 @@ def load(name, seed):
     raise SystemExit(f"unknown data set {name!r}")
 
 
+def _marked(k, true_k):
+    """K for a Markdown table, in bold where it is the true K."""
+    return f"**{k}**" if k == true_k else str(k)
+
+
 def report(path):
     """The Markdown table of the results page: one line per (data set, estimator), the last row of each."""
     last = {}
@@ -72,8 +77,8 @@ def report(path):
         ks = [r["n_clusters"] for r in row["table"]]
         stability = " / ".join(f"{r['stability']:.2f}" for r in row["table"])
         # chosen again from the table: rows written before a change of the rule keep the old choice
-        chosen = [f"**{k}**" if k == row["true_k"] else str(k)
-                  for k in (choose_n_clusters(row["table"], c) for c in ("silhouette", "stability", "consensus"))]
+        chosen = [_marked(choose_n_clusters(row["table"], c), row["true_k"])
+                  for c in ("silhouette", "stability", "consensus")]
         print(f"| {dataset} ({row['true_k']}) | {ks[0]}-{ks[-1]} | {estimator} | {stability} | "
               + " | ".join(chosen) + f" | {row['seconds']:.0f} s |")
 
@@ -96,8 +101,7 @@ def report_seeds(paths, dataset):
         for criterion in criteria:
             chosen = [choose_n_clusters(rows[estimator, s]["table"], criterion) for s in seeds]
             found[criterion] += sum(k == rows[estimator, s]["true_k"] for k, s in zip(chosen, seeds))
-            cells.append(" / ".join(f"**{k}**" if k == rows[estimator, s]["true_k"] else str(k)
-                                    for k, s in zip(chosen, seeds)))
+            cells.append(" / ".join(_marked(k, rows[estimator, s]["true_k"]) for k, s in zip(chosen, seeds)))
         print(f"| {estimator} | {', '.join(map(str, seeds))} | " + " | ".join(cells) + " |")
     print(f"| true K found | {len(rows)} runs | " + " | ".join(f"{found[c]} of {len(rows)}" for c in criteria) + " |")
 
