@@ -38,9 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from quality import RESULTS, _commit, _machine, _tuples  # noqa: E402
 
 from skgancluster import all_estimators, datasets  # noqa: E402
-from skgancluster.model_selection import choose_n_clusters, internal_index, select_n_clusters  # noqa: E402
-
-CRITERIA = ("stability", "consensus", "silhouette", "calinski_harabasz", "davies_bouldin")
+from skgancluster.model_selection import (N_CLUSTERS_CRITERIA, choose_n_clusters, internal_index,  # noqa: E402
+                                          select_n_clusters)
 
 
 def load(name, seed):
@@ -62,12 +61,15 @@ def _marked(k, true_k):
     return f"**{k}**" if k == true_k else str(k)
 
 
+def _rows(paths):
+    """The JSON lines of the files, in order."""
+    for path in paths:
+        yield from (json.loads(line) for line in Path(path).read_text().splitlines())
+
+
 def report(path):
     """The Markdown table of the results page: one line per (data set, estimator), the last row of each."""
-    last = {}
-    for line in Path(path).read_text().splitlines():
-        row = json.loads(line)
-        last[(row["dataset"], row["estimator"])] = row
+    last = {(row["dataset"], row["estimator"]): row for row in _rows([path])}
     print("| data set (true K) | candidates | estimator | stability per K | chosen by silhouette "
           "| by stability | by consensus | fit time (all candidates) |")
     print("|---|---|---|---|---|---|---|---|")
@@ -85,12 +87,8 @@ def report(path):
 
 def report_seeds(paths, dataset):
     """Markdown: per estimator, the K each criterion chose on each seed, the true K in bold, and the totals."""
-    rows = {}
-    for path in paths:
-        for line in Path(path).read_text().splitlines():
-            row = json.loads(line)
-            if row["dataset"] == dataset and row.get("n_pairs", 1) == 1:
-                rows[(row["estimator"], row.get("seed", 0))] = row  # the last row of each estimator and seed
+    rows = {(row["estimator"], row.get("seed", 0)): row for row in _rows(paths)  # the last of each estimator and seed
+            if row["dataset"] == dataset and row.get("n_pairs", 1) == 1}
     criteria = ("silhouette", "stability", "consensus")
     print("| estimator | seeds | " + " | ".join(f"chosen by {c}" for c in criteria) + " |")
     print("|---|---|" + "---|" * len(criteria))
@@ -150,7 +148,7 @@ def main(argv=None):
         selection = select_n_clusters(estimator, X, args.candidates, n_pairs=args.n_pairs,
                                       random_state=args.seed)
     seconds = time.perf_counter() - started
-    chosen = {criterion: choose_n_clusters(selection.table, criterion) for criterion in CRITERIA}
+    chosen = {criterion: choose_n_clusters(selection.table, criterion) for criterion in N_CLUSTERS_CRITERIA}
     print(f"# {args.estimator} on {args.dataset} (true K={true_k}), seed {args.seed}, {seconds:.0f} s")
     print(selection)
     print("chosen K by " + ", ".join(f"{c}: {k}" for c, k in chosen.items()))

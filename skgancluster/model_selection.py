@@ -45,7 +45,7 @@ _SAMPLE_SIZE = 2000
 
 __all__ = ["internal_index", "neighbour_agreement_score", "perturbation_agreement_score", "make_internal_scorer",
            "neighbour_agreement_scorer", "silhouette_scorer", "calinski_harabasz_scorer", "davies_bouldin_scorer",
-           "WholeDataSplit", "select_n_clusters", "choose_n_clusters", "NClustersSelection"]
+           "WholeDataSplit", "select_n_clusters", "choose_n_clusters", "NClustersSelection", "N_CLUSTERS_CRITERIA"]
 
 
 def _chance_corrected(observed, labels):
@@ -314,6 +314,8 @@ class WholeDataSplit:
 
 # The indices select_n_clusters reports: the neighbour agreement is left out, as it rises when clusters merge.
 _K_INDICES = ("silhouette", "calinski_harabasz", "davies_bouldin")
+# The rules select_n_clusters and choose_n_clusters accept, the default first.
+N_CLUSTERS_CRITERIA = ("silhouette", "stability", "consensus", "calinski_harabasz", "davies_bouldin")
 
 
 def _fit_on_rows(estimator, X, rows, n_clusters, seed):
@@ -384,8 +386,9 @@ class NClustersSelection:
         ax.axvline(self.n_clusters, color="grey", linestyle=":", label=f"chosen by {self.criterion}: {self.n_clusters}")
         ax.set_xlabel("n_clusters")
         ax.set_xticks(ks)
-        handles, labels = zip(*(pair for axes in (ax, right) for pair in zip(*axes.get_legend_handles_labels())))
-        ax.legend(handles, labels, fontsize="small")
+        handles, labels = ax.get_legend_handles_labels()
+        right_handles, right_labels = right.get_legend_handles_labels()
+        ax.legend(handles + right_handles, labels + right_labels, fontsize="small")
         return ax
 
 
@@ -486,9 +489,8 @@ def select_n_clusters(estimator, X, candidates, *, criterion="silhouette", subsa
     candidates = [int(k) for k in candidates]
     if not candidates or min(candidates) < 2:
         raise ValueError(f"candidates={candidates}: give at least one number of clusters, each >= 2.")
-    columns = ("silhouette", "stability", "consensus", "calinski_harabasz", "davies_bouldin")
-    if criterion not in columns:
-        raise ValueError(f"criterion={criterion!r}; expected one of {list(columns)}.")
+    if criterion not in N_CLUSTERS_CRITERIA:
+        raise ValueError(f"criterion={criterion!r}; expected one of {list(N_CLUSTERS_CRITERIA)}.")
     if not 0 < subsample <= 1:
         raise ValueError(f"subsample={subsample} should be in (0, 1].")
     n_samples = _num_samples(X)
