@@ -427,7 +427,7 @@ def select_n_clusters(estimator, X, candidates, *, criterion="silhouette", subsa
 
     Of the criteria, the silhouette found the true ``K`` most often, over fits
     of every estimator of the package on blobs with 3, 5 and 8 clusters and
-    on the ClusterGAN synthetic set with five seeds (``doc/benchmarks.md``,
+    on the ClusterGAN synthetic set over several seeds (``doc/benchmarks.md``,
     "The number of clusters"). The stability missed more often on the synthetic
     set, where two groups of its clusters lie far apart and some estimators
     split them the same way every time with ``K=2``.
