@@ -41,6 +41,9 @@ from skgancluster import all_estimators, datasets  # noqa: E402
 from skgancluster.model_selection import (N_CLUSTERS_CRITERIA, choose_n_clusters, internal_index,  # noqa: E402
                                           select_n_clusters)
 
+# The criteria the results page's tables compare, in their column order.
+REPORTED = ("silhouette", "stability", "consensus")
+
 
 def load(name, seed):
     """(X, the true labels, true K, parameters the data set implies)."""
@@ -70,9 +73,9 @@ def _rows(paths):
 def report(path):
     """The Markdown table of the results page: one line per (data set, estimator), the last row of each."""
     last = {(row["dataset"], row["estimator"]): row for row in _rows([path])}
-    print("| data set (true K) | candidates | estimator | stability per K | chosen by silhouette "
-          "| by stability | by consensus | fit time (all candidates) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| data set (true K) | candidates | estimator | stability per K | chosen by " + " | by ".join(REPORTED)
+          + " | fit time (all candidates) |")
+    print("|---|---|---|---|" + "---|" * len(REPORTED) + "---|")
     order = ["blobs3", "blobs5", "blobs8", "synthetic", "digits", "mnist5k"]
     for (dataset, estimator), row in sorted(last.items(), key=lambda item: (
             order.index(item[0][0]) if item[0][0] in order else len(order), item[0][1] != "KMeans", item[0][1])):
@@ -80,7 +83,7 @@ def report(path):
         stability = " / ".join(f"{r['stability']:.2f}" for r in row["table"])
         # chosen again from the table: rows written before a change of the rule keep the old choice
         chosen = [_marked(choose_n_clusters(row["table"], c), row["true_k"])
-                  for c in ("silhouette", "stability", "consensus")]
+                  for c in REPORTED]
         print(f"| {dataset} ({row['true_k']}) | {ks[0]}-{ks[-1]} | {estimator} | {stability} | "
               + " | ".join(chosen) + f" | {row['seconds']:.0f} s |")
 
@@ -89,19 +92,18 @@ def report_seeds(paths, dataset):
     """Markdown: per estimator, the K each criterion chose on each seed, the true K in bold, and the totals."""
     rows = {(row["estimator"], row.get("seed", 0)): row for row in _rows(paths)  # the last of each estimator and seed
             if row["dataset"] == dataset and row.get("n_pairs", 1) == 1}
-    criteria = ("silhouette", "stability", "consensus")
-    print("| estimator | seeds | " + " | ".join(f"chosen by {c}" for c in criteria) + " |")
-    print("|---|---|" + "---|" * len(criteria))
-    found = dict.fromkeys(criteria, 0)
+    print("| estimator | seeds | " + " | ".join(f"chosen by {c}" for c in REPORTED) + " |")
+    print("|---|---|" + "---|" * len(REPORTED))
+    found = dict.fromkeys(REPORTED, 0)
     for estimator in sorted({e for e, _ in rows}):
         seeds = sorted(s for e, s in rows if e == estimator)
         cells = []
-        for criterion in criteria:
+        for criterion in REPORTED:
             chosen = [choose_n_clusters(rows[estimator, s]["table"], criterion) for s in seeds]
             found[criterion] += sum(k == rows[estimator, s]["true_k"] for k, s in zip(chosen, seeds))
             cells.append(" / ".join(_marked(k, rows[estimator, s]["true_k"]) for k, s in zip(chosen, seeds)))
         print(f"| {estimator} | {', '.join(map(str, seeds))} | " + " | ".join(cells) + " |")
-    print(f"| true K found | {len(rows)} runs | " + " | ".join(f"{found[c]} of {len(rows)}" for c in criteria) + " |")
+    print(f"| true K found | {len(rows)} runs | " + " | ".join(f"{found[c]} of {len(rows)}" for c in REPORTED) + " |")
 
 
 def reference(dataset, seed, candidates, out):
