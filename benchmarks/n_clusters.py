@@ -70,12 +70,17 @@ def _rows(paths):
         yield from (json.loads(line) for line in Path(path).read_text().splitlines())
 
 
+def _cpu(machine):
+    """The processor's family in a machine description ("Intel(R) Xeon(R) Processor, 2 cores" -> "Xeon")."""
+    return next((name for name in ("EPYC", "Xeon") if name in machine), machine)
+
+
 def report(path):
     """The Markdown table of the results page: one line per (data set, estimator), the last row of each."""
     last = {(row["dataset"], row["estimator"]): row for row in _rows([path])}
     print("| data set (true K) | candidates | estimator | stability per K | chosen by " + " | by ".join(REPORTED)
-          + " | fit time (all candidates) |")
-    print("|---|---|---|---|" + "---|" * len(REPORTED) + "---|")
+          + " | fit time (all candidates) | commit, CPU |")
+    print("|---|---|---|---|" + "---|" * len(REPORTED) + "---|---|")
     order = ["blobs3", "blobs5", "blobs8", "synthetic", "digits", "mnist5k"]
     for (dataset, estimator), row in sorted(last.items(), key=lambda item: (
             order.index(item[0][0]) if item[0][0] in order else len(order), item[0][1] != "KMeans", item[0][1])):
@@ -85,7 +90,7 @@ def report(path):
         chosen = [_marked(choose_n_clusters(row["table"], c), row["true_k"])
                   for c in REPORTED]
         print(f"| {dataset} ({row['true_k']}) | {ks[0]}-{ks[-1]} | {estimator} | {stability} | "
-              + " | ".join(chosen) + f" | {row['seconds']:.0f} s |")
+              + " | ".join(chosen) + f" | {row['seconds']:.0f} s | {row['commit']}, {_cpu(row['machine'])} |")
 
 
 def report_seeds(paths, dataset):
